@@ -1,0 +1,376 @@
+/**
+ * The NVMe-oF host controller: one logical connection to one subsystem, kept alive and
+ * re-established when it breaks. Lifecycle, as Linux's nvme-fabrics host runs it:
+ *
+ *   connect() ─► live ──(queue lost | command timeout)──► connecting ──(reconnected)──► live
+ *                 │                                          │ (ctrl-loss timeout)
+ *                 └───────────────── close() ──────────────► deleted ◄┘
+ *
+ * While not live every new command fails at once with a path-related status, and on a fault every
+ * in-flight command fails at once with a transient transport error (DNR=0), so nothing waits on a
+ * dead connection. Reconnect attempts back off from reconnectDelayMs, doubling to
+ * maxReconnectDelayMs, until ctrlLossTimeoutMs after the loss.
+ */
+import { EventEmitter } from 'node:events';
+import pino, { type Logger } from 'pino';
+import { DISCOVERY_NQN } from '../nvme/nqn.js';
+import { Association, type NamespaceInfo } from './association.js';
+import type { Completion, SubmitIo } from './queue-pair.js';
+import { notLiveError } from './completion-error.js';
+import { resolveHostIdentity } from './host-identity.js';
+import { keepAliveCommand, type ControllerIdentity } from './commands.js';
+import { RemoteBdev } from './remote-bdev.js';
+
+export type ControllerState = 'connecting' | 'live' | 'deleted';
+
+export interface HostControllerOptions {
+  traddr: string;
+  trsvcid: string | number;
+  subnqn: string;
+  /** Default: this process's generated `nqn.2014-08.org.nvmexpress:uuid:<uuid>`. */
+  hostnqn?: string;
+  /** Host Identifier as a UUID; default: the host NQN's UUID or the process's. */
+  hostid?: string;
+  /** I/O queues to ask for (Set Features Number of Queues); default 2. */
+  nrIoQueues?: number;
+  /** Entries per I/O queue (SQSIZE = queueDepth - 1); default 128, capped by CAP.MQES and MAXCMD. */
+  queueDepth?: number;
+  hdgst?: boolean;
+  ddgst?: boolean;
+  /** Keep Alive Timeout in ms (Connect KATO); keep-alives go out every kato/2. 0 disables. Default 5000 (0 for discovery). */
+  kato?: number;
+  /** A command not completed within this fails and the controller reconnects; default 30000, 0 = never. */
+  commandTimeoutMs?: number;
+  /** First reconnect delay; default 1000 ms, doubling per failed attempt up to maxReconnectDelayMs. */
+  reconnectDelayMs?: number;
+  /** Default 30000 ms. */
+  maxReconnectDelayMs?: number;
+  /** Give up and go to 'deleted' this long after a loss; default 600000 (Linux ctrl_loss_tmo); 0 = at once; Infinity = never. */
+  ctrlLossTimeoutMs?: number;
+  /** TCP connect + ICReq/ICResp bound; default 10000 ms. */
+  connectTimeoutMs?: number;
+  /** Bound on the shutdown handshake in close(); default 5000 ms (Linux shutdown_timeout). */
+  shutdownTimeoutMs?: number;
+  logger?: Logger;
+}
+
+type Resolved = Required<Omit<HostControllerOptions, 'hostnqn' | 'hostid' | 'logger' | 'trsvcid'>>;
+
+export interface HostControllerEvents {
+  state: [ControllerState];
+}
+
+export class HostController extends EventEmitter<HostControllerEvents> {
+  readonly subnqn: string;
+  readonly hostnqn: string;
+  readonly traddr: string;
+  readonly trsvcid: string;
+  private readonly hostid: Buffer;
+  private readonly opt: Resolved;
+  private readonly log: Logger;
+  private assoc: Association | undefined;
+  /** The association being set up (its commands are bounded by timeouts too). */
+  private establishing: Association | undefined;
+  private current: ControllerState = 'connecting';
+  private readonly bdevs = new Map<number, RemoteBdev>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private keepAliveOutstanding = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectDelay = 0;
+  private lostAt = 0;
+  private rr = 0;
+  private closing: Promise<void> | undefined;
+
+  private constructor(o: HostControllerOptions) {
+    super();
+    const port = Number(o.trsvcid);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new RangeError(`trsvcid "${o.trsvcid}" is not a TCP port number`);
+    }
+    this.subnqn = o.subnqn;
+    this.traddr = o.traddr;
+    this.trsvcid = String(port);
+    const identity = resolveHostIdentity(o.hostnqn, o.hostid);
+    this.hostnqn = identity.hostnqn;
+    this.hostid = identity.hostid;
+    const discovery = o.subnqn === DISCOVERY_NQN;
+    this.opt = {
+      traddr: o.traddr,
+      subnqn: o.subnqn,
+      nrIoQueues: o.nrIoQueues ?? 2,
+      queueDepth: Math.max(2, o.queueDepth ?? 128),
+      hdgst: o.hdgst ?? false,
+      ddgst: o.ddgst ?? false,
+      kato: o.kato ?? (discovery ? 0 : 5000),
+      commandTimeoutMs: o.commandTimeoutMs ?? 30_000,
+      reconnectDelayMs: Math.max(1, o.reconnectDelayMs ?? 1000),
+      maxReconnectDelayMs: o.maxReconnectDelayMs ?? 30_000,
+      ctrlLossTimeoutMs: o.ctrlLossTimeoutMs ?? 600_000,
+      connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+      shutdownTimeoutMs: o.shutdownTimeoutMs ?? 5000,
+    };
+    this.log = (o.logger ?? pino({ level: 'silent' })).child({
+      subnqn: o.subnqn,
+      traddr: `${o.traddr}:${port}`,
+    });
+  }
+
+  /** Connects the admin queue, enables the controller, identifies it and connects the I/O queues. */
+  static async connect(opts: HostControllerOptions): Promise<HostController> {
+    const ctrl = new HostController(opts);
+    ctrl.startSweep();
+    try {
+      ctrl.assoc = await ctrl.newAssociation();
+    } catch (err) {
+      ctrl.stopTimers();
+      ctrl.current = 'deleted';
+      throw err;
+    }
+    ctrl.goLive();
+    return ctrl;
+  }
+
+  get state(): ControllerState {
+    return this.current;
+  }
+
+  /** Identify Controller data of the current (or last) association. */
+  get identify(): ControllerIdentity {
+    return this.requireAssoc().identify;
+  }
+
+  /** Controller ID the subsystem assigned on the admin Connect. */
+  get cntlid(): number {
+    return this.requireAssoc().cntlid;
+  }
+
+  /** I/O queues connected in the current association. */
+  get ioQueueCount(): number {
+    return this.assoc?.io.length ?? 0;
+  }
+
+  /** Largest transfer of one command (MDTS) in bytes; Infinity when the controller sets no limit. */
+  get maxTransferBytes(): number {
+    return this.requireAssoc().maxTransfer;
+  }
+
+  /** Active namespace IDs, as of the last (re)connect. */
+  namespaces(): number[] {
+    return [...(this.assoc?.namespaces.keys() ?? [])].sort((a, b) => a - b);
+  }
+
+  namespaceInfo(nsid: number): NamespaceInfo | undefined {
+    return this.assoc?.namespaces.get(nsid);
+  }
+
+  /** The namespace as a bdev; one instance per NSID, usable across reconnects. */
+  namespace(nsid: number): RemoteBdev {
+    let bdev = this.bdevs.get(nsid);
+    if (!bdev) {
+      const info = this.namespaceInfo(nsid);
+      if (!info) {
+        throw new RangeError(
+          `namespace ${nsid} is not active on ${this.subnqn}; active: ${this.namespaces().join(', ') || 'none'}`,
+        );
+      }
+      bdev = new RemoteBdev(this, info);
+      this.bdevs.set(nsid, bdev);
+    }
+    return bdev;
+  }
+
+  /** Submits an admin command; fails at once unless live. */
+  adminCommand(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion> {
+    const assoc = this.assoc;
+    if (this.current !== 'live' || !assoc) return Promise.reject(this.notLive(what));
+    return assoc.admin.submit(sqe, io, what);
+  }
+
+  /** Submits an I/O command on the next I/O queue (round robin); fails at once unless live. */
+  ioCommand(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion> {
+    const assoc = this.assoc;
+    if (this.current !== 'live' || !assoc) return Promise.reject(this.notLive(what));
+    const queues = assoc.io;
+    if (queues.length === 0) {
+      return Promise.reject(this.notLive(`${what} (no I/O queues were granted)`));
+    }
+    const pair = queues[this.rr++ % queues.length];
+    return pair.submit(sqe, io, what);
+  }
+
+  private notLive(what: string) {
+    return notLiveError(
+      `${what} on ${this.subnqn}`,
+      this.current === 'connecting' ? 'reconnecting' : 'deleted',
+      this.current === 'connecting',
+    );
+  }
+
+  /** Shuts the controller down (CC.SHN, bounded) and closes every queue; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    const assoc = this.assoc;
+    this.stopTimers();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.establishing?.close(`controller ${this.subnqn} closed`);
+    this.setState('deleted');
+    if (!assoc) return;
+    this.startSweep(); // commands during shutdown are still bounded by their timeout
+    await assoc.shutdown(this.opt.shutdownTimeoutMs);
+    this.stopTimers();
+    assoc.close(`controller ${this.subnqn} closed`);
+    this.assoc = undefined;
+  }
+
+  private requireAssoc(): Association {
+    if (!this.assoc) throw this.notLive('this request');
+    return this.assoc;
+  }
+
+  private setState(next: ControllerState): void {
+    if (next === this.current) return;
+    this.log.info({ from: this.current, to: next }, 'controller state');
+    this.current = next;
+    this.emit('state', next);
+  }
+
+  private async newAssociation(): Promise<Association> {
+    const assoc = new Association({
+      host: this.traddr,
+      port: Number(this.trsvcid),
+      subnqn: this.subnqn,
+      hostnqn: this.hostnqn,
+      hostid: this.hostid,
+      discovery: this.subnqn === DISCOVERY_NQN,
+      nrIoQueues: this.opt.nrIoQueues,
+      queueDepth: this.opt.queueDepth,
+      hdgst: this.opt.hdgst,
+      ddgst: this.opt.ddgst,
+      kato: this.opt.kato,
+      commandTimeoutMs: this.opt.commandTimeoutMs,
+      connectTimeoutMs: this.opt.connectTimeoutMs,
+      logger: this.log,
+      onFault: (failed, reason) => this.onFault(failed, reason),
+    });
+    this.establishing = assoc;
+    try {
+      await assoc.establish();
+      return assoc;
+    } finally {
+      this.establishing = undefined;
+    }
+  }
+
+  private goLive(): void {
+    this.reconnectDelay = this.opt.reconnectDelayMs;
+    this.startKeepAlive();
+    this.setState('live');
+  }
+
+  /** A queue of the live association failed: tear it down, fail in-flight, start reconnecting. */
+  private onFault(assoc: Association, reason: string): void {
+    if (assoc !== this.assoc || this.current !== 'live') return;
+    this.log.warn({ reason }, 'controller connection lost; reconnecting');
+    this.assoc = undefined;
+    this.stopKeepAlive();
+    assoc.close(reason);
+    this.lostAt = Date.now();
+    this.reconnectDelay = this.opt.reconnectDelayMs;
+    this.setState('connecting');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const left = this.lostAt + this.opt.ctrlLossTimeoutMs - Date.now();
+    if (left <= 0) {
+      this.log.error({ ctrlLossTimeoutMs: this.opt.ctrlLossTimeoutMs }, 'controller loss timeout');
+      this.stopTimers();
+      this.setState('deleted');
+      return;
+    }
+    const wait = Math.min(this.reconnectDelay, left);
+    this.reconnectTimer = setTimeout(() => void this.reconnect(), wait);
+  }
+
+  private async reconnect(): Promise<void> {
+    this.reconnectTimer = undefined;
+    if (this.current !== 'connecting') return;
+    try {
+      const assoc = await this.newAssociation();
+      if (this.current !== 'connecting') {
+        assoc.close('controller closed while reconnecting');
+        return;
+      }
+      this.assoc = assoc;
+      this.checkNamespaces(assoc);
+      this.log.info({ cntlid: assoc.cntlid }, 'reconnected');
+      this.goLive();
+    } catch (err) {
+      if (this.current !== 'connecting') return;
+      this.log.warn(
+        { err: (err as Error).message, retryInMs: this.reconnectDelay * 2 },
+        'reconnect failed',
+      );
+      this.reconnectDelay = Math.min(this.reconnectDelay * 2, this.opt.maxReconnectDelayMs);
+      this.scheduleReconnect();
+    }
+  }
+
+  /** Bdevs keep their geometry; a namespace that changed under them is reported, not hidden. */
+  private checkNamespaces(assoc: Association): void {
+    for (const [nsid, bdev] of this.bdevs) {
+      const info = assoc.namespaces.get(nsid);
+      if (!info || info.blockSize !== bdev.blockSize || info.blockCount !== bdev.blockCount) {
+        this.log.error(
+          { nsid, was: { bs: bdev.blockSize, blocks: bdev.blockCount }, now: info ?? null },
+          'namespace changed or vanished across reconnect',
+        );
+      }
+    }
+  }
+
+  private startSweep(): void {
+    if (this.sweepTimer || this.opt.commandTimeoutMs <= 0) return;
+    const every = Math.max(10, Math.min(1000, this.opt.commandTimeoutMs / 4));
+    this.sweepTimer = setInterval(() => {
+      const now = Date.now();
+      for (const pair of this.assoc?.pairs ?? []) pair.checkTimeouts(now);
+      for (const pair of this.establishing?.pairs ?? []) pair.checkTimeouts(now);
+    }, every);
+    this.sweepTimer.unref();
+  }
+
+  private startKeepAlive(): void {
+    if (this.opt.kato <= 0) return;
+    // NVMe Base 2.0, 3.9.4: the host sends Keep Alive within KATO; Linux sends every KATO/2.
+    this.keepAliveTimer = setInterval(() => this.sendKeepAlive(), this.opt.kato / 2);
+    this.keepAliveTimer.unref();
+  }
+
+  private sendKeepAlive(): void {
+    if (this.keepAliveOutstanding || this.current !== 'live') return;
+    this.keepAliveOutstanding = true;
+    this.adminCommand(keepAliveCommand(), undefined, 'Keep Alive')
+      .catch((err: Error) => this.log.warn({ err: err.message }, 'keep alive failed'))
+      .finally(() => {
+        this.keepAliveOutstanding = false;
+      });
+  }
+
+  private stopKeepAlive(): void {
+    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
+    this.keepAliveTimer = undefined;
+  }
+
+  private stopTimers(): void {
+    this.stopKeepAlive();
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * One submission/completion queue pair of a host controller over one NVMe/TCP connection
+ * (HostQueue): queue-depth flow control on the host side, a deadline per command, and the mapping
+ * of every way a command can end into exactly one outcome (DESIGN.md: every command completes
+ * exactly once). The queue does not decide what to do on a fault; it reports it to its controller.
+ */
+import type { Logger } from 'pino';
+import type { HostQueue } from '../transport/tcp/host-queue.js';
+import { NvmeStatusError } from '../nvme/status.js';
+import { cqeOk, cqeCid, decodeCqe } from '../nvme/cqe.js';
+import { SQE_OPCODE, SQE_NSID, SQE_CDW10, SQE_CDW11, SQE_CDW12 } from '../nvme/sqe.js';
+import { completionError, connectionLostError, commandTimeoutError } from './completion-error.js';
+
+export interface SubmitIo {
+  /** Host-to-controller data (write, DSM ranges, Connect data). */
+  data?: Buffer | readonly Buffer[];
+  /** Controller-to-host data length (read, Identify, Get Log Page). */
+  readLength?: number;
+}
+
+export interface Completion {
+  cqe: Buffer;
+  data?: Buffer;
+}
+
+/** One submitted command as the pair tracks it; `settled` makes the outcome exactly-once. */
+interface Pending {
+  sqe: Buffer;
+  io: SubmitIo | undefined;
+  what: string;
+  deadline: number;
+  started: boolean;
+  settled: boolean;
+  resolve(c: Completion): void;
+  reject(err: Error): void;
+}
+
+export interface QueuePairOptions {
+  qid: number;
+  /** Commands outstanding at the controller at most (SQSIZE, MAXCMD); more wait here. */
+  maxOutstanding: number;
+  /** 0 disables command timeouts. */
+  commandTimeoutMs: number;
+  /** Called once when the connection fails or a command times out; the controller resets. */
+  onFault(reason: string): void;
+  logger: Logger;
+}
+
+export class QueuePair {
+  readonly qid: number;
+  private readonly maxOutstanding: number;
+  private readonly timeoutMs: number;
+  private readonly onFault: (reason: string) => void;
+  private readonly log: Logger;
+  /** Submitted to the HostQueue, not yet completed. Insertion order = deadline order. */
+  private readonly outstanding = new Set<Pending>();
+  /** Waiting for a free slot (host-side queue-depth limit). */
+  private readonly waiting: Pending[] = [];
+  private failure: string | undefined;
+  private faultReported = false;
+  /** Per-command trace records (pino level trace): what went on the wire, for tools and tests. */
+  private readonly tracing: boolean;
+
+  constructor(
+    readonly queue: HostQueue,
+    opts: QueuePairOptions,
+  ) {
+    this.qid = opts.qid;
+    this.maxOutstanding = Math.max(1, opts.maxOutstanding);
+    this.timeoutMs = opts.commandTimeoutMs;
+    this.onFault = opts.onFault;
+    this.log = opts.logger;
+    this.tracing = this.log.isLevelEnabled('trace');
+    queue.on('close', (err?: Error) => {
+      this.fail(err ? err.message : 'connection closed');
+    });
+  }
+
+  /** Commands submitted and not yet completed, including those waiting for a slot. */
+  get inflight(): number {
+    return this.outstanding.size + this.waiting.length;
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /**
+   * Submits an encoded SQE (the pair sets the CID and SGL1 through the HostQueue). Resolves with the
+   * CQE and data on success; rejects with an NvmeStatusError for an error status, a lost connection
+   * or a timeout. `what` describes the command for error messages.
+   */
+  submit(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion> {
+    if (this.failure !== undefined) {
+      return Promise.reject(connectionLostError(what, this.failure));
+    }
+    return new Promise<Completion>((resolve, reject) => {
+      const p: Pending = {
+        sqe,
+        io,
+        what,
+        deadline: 0,
+        started: false,
+        settled: false,
+        resolve,
+        reject,
+      };
+      if (this.outstanding.size < this.maxOutstanding) this.start(p);
+      else this.waiting.push(p);
+    });
+  }
+
+  private start(p: Pending): void {
+    p.started = true;
+    p.deadline = this.timeoutMs > 0 ? Date.now() + this.timeoutMs : Infinity;
+    this.outstanding.add(p);
+    this.queue.submit(p.sqe, p.io).then(
+      (c) => {
+        if (this.tracing) this.trace(p, c.cqe);
+        if (this.finish(p)) {
+          if (cqeOk(c.cqe)) p.resolve(c);
+          else p.reject(completionError(c.cqe, p.what));
+        }
+      },
+      (err: Error) => {
+        if (this.finish(p)) {
+          p.reject(
+            err instanceof NvmeStatusError ? err : connectionLostError(p.what, err.message),
+          );
+        }
+      },
+    );
+  }
+
+  private trace(p: Pending, cqe: Buffer): void {
+    const { sqe } = p;
+    const { sct, sc } = decodeCqe(cqe);
+    this.log.trace(
+      {
+        qid: this.qid,
+        cid: cqeCid(cqe),
+        opc: sqe[SQE_OPCODE],
+        nsid: sqe.readUInt32LE(SQE_NSID),
+        cdw10: sqe.readUInt32LE(SQE_CDW10),
+        cdw11: sqe.readUInt32LE(SQE_CDW11),
+        cdw12: sqe.readUInt32LE(SQE_CDW12),
+        sct,
+        sc,
+      },
+      'command',
+    );
+  }
+
+  /** Marks `p` done; false when it already had its outcome (timed out or failed first). */
+  private finish(p: Pending): boolean {
+    this.outstanding.delete(p);
+    const first = !p.settled;
+    p.settled = true;
+    if (this.failure === undefined) {
+      while (this.waiting.length > 0 && this.outstanding.size < this.maxOutstanding) {
+        this.start(this.waiting.shift()!);
+      }
+    }
+    return first;
+  }
+
+  /**
+   * Checks deadlines; called by the controller's timer. A command past its deadline fails with a
+   * timeout error and the controller is told to reset (Linux nvme_tcp_timeout does the same).
+   */
+  checkTimeouts(now: number): void {
+    for (const p of this.outstanding) {
+      if (p.deadline > now) break;
+      if (p.settled) continue;
+      p.settled = true;
+      this.outstanding.delete(p);
+      this.log.warn({ qid: this.qid, what: p.what, timeoutMs: this.timeoutMs }, 'command timeout');
+      p.reject(commandTimeoutError(p.what, this.timeoutMs));
+      this.reportFault(`${p.what} timed out after ${this.timeoutMs} ms`);
+    }
+  }
+
+  /**
+   * Fails everything not yet complete with a connection-lost error and refuses new commands.
+   * Commands already in the HostQueue are settled here, so nothing waits for the socket to die.
+   */
+  fail(reason: string): void {
+    if (this.failure === undefined) this.failure = reason;
+    const all = [...this.outstanding, ...this.waiting.splice(0)];
+    this.outstanding.clear();
+    for (const p of all) {
+      if (p.settled) continue;
+      p.settled = true;
+      p.reject(connectionLostError(p.what, reason));
+    }
+    this.reportFault(reason);
+  }
+
+  private reportFault(reason: string): void {
+    if (this.faultReported) return;
+    this.faultReported = true;
+    this.onFault(reason);
+  }
+
+  /** Closes the connection without reporting a fault (an orderly teardown by the controller). */
+  close(reason = 'queue closed by the host'): void {
+    this.faultReported = true;
+    this.fail(reason);
+    this.queue.close();
+  }
+}

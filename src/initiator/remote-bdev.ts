@@ -1,0 +1,265 @@
+/**
+ * A namespace on a remote controller, seen as a bdev (SPDK module/bdev/nvme). Requests are checked
+ * once at the seam, split to what one command may carry (MDTS bytes, 65536 blocks in NLB, 256 DSM
+ * ranges), and sent over the controller's I/O queues. Errors arrive as NvmeStatusError: the
+ * controller's own status, or a path/transient status while the controller reconnects.
+ */
+import {
+  type Bdev,
+  type BlockStatusExtent,
+  type LbaRange,
+  type WriteOptions,
+  BdevStats,
+  checkRange,
+  blocksOf,
+} from '../bdev/bdev.js';
+import type { Completion, SubmitIo } from './queue-pair.js';
+import type { NamespaceInfo } from './association.js';
+import {
+  MAX_BLOCKS_PER_COMMAND,
+  MAX_DSM_RANGES,
+  MAX_DSM_RANGE_BLOCKS,
+  ALLOCATION_MAP_LOG_PAGE,
+  readCommand,
+  writeCommand,
+  flushCommand,
+  writeZeroesCommand,
+  deallocateCommand,
+  getLogPageCommand,
+} from './commands.js';
+
+/** What a RemoteBdev needs from its controller (HostController implements it). */
+export interface RemoteNamespaceHost {
+  readonly subnqn: string;
+  readonly maxTransferBytes: number;
+  ioCommand(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion>;
+  adminCommand(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion>;
+  close(): Promise<void>;
+}
+
+export interface RemoteBdevOptions {
+  name?: string;
+  /** close() also closes the controller (openRemoteBdev). */
+  ownsController?: boolean;
+}
+
+/** Log page offsets and lengths are in dwords (NVMe Base 2.0, 5.16: NUMD, LPO dword aligned). */
+const DWORD = 4;
+const BITS_PER_BYTE = 8;
+
+export class RemoteBdev implements Bdev {
+  readonly name: string;
+  readonly nsid: number;
+  readonly blockSize: number;
+  readonly blockCount: number;
+  readonly stats = new BdevStats();
+  /** Present only when the controller serves the LBA allocation map log page (0xC0). */
+  readonly blockStatus?: (lba: number, blocks: number) => Promise<BlockStatusExtent[]>;
+  private readonly ownsController: boolean;
+
+  constructor(
+    readonly controller: RemoteNamespaceHost,
+    info: NamespaceInfo,
+    opts: RemoteBdevOptions = {},
+  ) {
+    this.nsid = info.nsid;
+    this.blockSize = info.blockSize;
+    this.blockCount = info.blockCount;
+    this.name = opts.name ?? `${controller.subnqn}/ns${info.nsid}`;
+    this.ownsController = opts.ownsController ?? false;
+    if (info.allocationMap) this.blockStatus = (lba, blocks) => this.allocationMap(lba, blocks);
+  }
+
+  /** Blocks one Read or Write may carry: MDTS and the 16-bit NLB field. */
+  get maxBlocksPerCommand(): number {
+    const byMdts = Math.floor(this.controller.maxTransferBytes / this.blockSize);
+    return Math.max(1, Math.min(MAX_BLOCKS_PER_COMMAND, byMdts));
+  }
+
+  async read(lba: number, blocks: number): Promise<Buffer> {
+    checkRange(this, lba, blocks);
+    if (blocks === 0) return Buffer.alloc(0);
+    const per = this.maxBlocksPerCommand;
+    try {
+      let data: Buffer;
+      if (blocks <= per) {
+        data = await this.readChunk(lba, blocks);
+      } else {
+        const parts: Promise<Buffer>[] = [];
+        for (let done = 0; done < blocks; done += per) {
+          parts.push(this.readChunk(lba + done, Math.min(per, blocks - done)));
+        }
+        // The transport hands each command's data back as its own buffer; one copy joins them.
+        data = Buffer.concat(await Promise.all(parts), blocks * this.blockSize);
+      }
+      this.stats.readOps++;
+      this.stats.readBytes += data.length;
+      return data;
+    } catch (err) {
+      this.stats.errors++;
+      throw err;
+    }
+  }
+
+  private async readChunk(lba: number, blocks: number): Promise<Buffer> {
+    const length = blocks * this.blockSize;
+    const what = `Read ${this.name} lba ${lba}+${blocks}`;
+    const { data } = await this.controller.ioCommand(
+      readCommand(this.nsid, lba, blocks),
+      { readLength: length },
+      what,
+    );
+    if (!data || data.length !== length) {
+      throw new RangeError(`${what} returned ${data?.length ?? 0} bytes, expected ${length}`);
+    }
+    return data;
+  }
+
+  async write(lba: number, data: Buffer, opts: WriteOptions = {}): Promise<void> {
+    const blocks = blocksOf(this, data);
+    checkRange(this, lba, blocks);
+    if (blocks === 0) return;
+    const per = this.maxBlocksPerCommand;
+    const fua = opts.fua ?? false;
+    try {
+      const parts: Promise<Completion>[] = [];
+      for (let done = 0; done < blocks; done += per) {
+        const n = Math.min(per, blocks - done);
+        const chunk = data.subarray(done * this.blockSize, (done + n) * this.blockSize);
+        parts.push(
+          this.controller.ioCommand(
+            writeCommand(this.nsid, lba + done, n, fua),
+            { data: chunk },
+            `Write ${this.name} lba ${lba + done}+${n}`,
+          ),
+        );
+      }
+      await Promise.all(parts);
+      this.stats.writeOps++;
+      this.stats.writeBytes += data.length;
+    } catch (err) {
+      this.stats.errors++;
+      throw err;
+    }
+  }
+
+  async flush(): Promise<void> {
+    try {
+      await this.controller.ioCommand(flushCommand(this.nsid), undefined, `Flush ${this.name}`);
+      this.stats.flushOps++;
+    } catch (err) {
+      this.stats.errors++;
+      throw err;
+    }
+  }
+
+  async writeZeroes(lba: number, blocks: number): Promise<void> {
+    checkRange(this, lba, blocks);
+    try {
+      const parts: Promise<Completion>[] = [];
+      for (let done = 0; done < blocks; done += MAX_BLOCKS_PER_COMMAND) {
+        const n = Math.min(MAX_BLOCKS_PER_COMMAND, blocks - done);
+        parts.push(
+          this.controller.ioCommand(
+            writeZeroesCommand(this.nsid, lba + done, n),
+            undefined,
+            `Write Zeroes ${this.name} lba ${lba + done}+${n}`,
+          ),
+        );
+      }
+      await Promise.all(parts);
+      this.stats.writeZeroesOps++;
+    } catch (err) {
+      this.stats.errors++;
+      throw err;
+    }
+  }
+
+  async deallocate(ranges: readonly LbaRange[]): Promise<void> {
+    const split: LbaRange[] = [];
+    for (const r of ranges) {
+      checkRange(this, r.lba, r.blocks);
+      for (let done = 0; done < r.blocks; done += MAX_DSM_RANGE_BLOCKS) {
+        split.push({ lba: r.lba + done, blocks: Math.min(MAX_DSM_RANGE_BLOCKS, r.blocks - done) });
+      }
+    }
+    try {
+      const parts: Promise<Completion>[] = [];
+      for (let i = 0; i < split.length; i += MAX_DSM_RANGES) {
+        const batch = split.slice(i, i + MAX_DSM_RANGES);
+        const { sqe, data } = deallocateCommand(this.nsid, batch);
+        parts.push(
+          this.controller.ioCommand(
+            sqe,
+            { data },
+            `Dataset Management (deallocate) ${this.name} ${batch.length} ranges`,
+          ),
+        );
+      }
+      await Promise.all(parts);
+      this.stats.deallocateOps++;
+    } catch (err) {
+      this.stats.errors++;
+      throw err;
+    }
+  }
+
+  /**
+   * Allocation map from the vendor log page 0xC0: bit i of byte j is LBA (LPO*8 + j*8 + i), 1 =
+   * allocated. Reads the dword-aligned byte span covering [lba, lba+blocks), MDTS at a time.
+   */
+  private async allocationMap(lba: number, blocks: number): Promise<BlockStatusExtent[]> {
+    checkRange(this, lba, blocks);
+    if (blocks === 0) return [];
+    const first = Math.floor(lba / BITS_PER_BYTE / DWORD) * DWORD;
+    const end = Math.ceil((lba + blocks) / BITS_PER_BYTE / DWORD) * DWORD;
+    const per = Math.max(
+      DWORD,
+      Math.floor(Math.min(this.controller.maxTransferBytes, 1 << 20) / DWORD) * DWORD,
+    );
+    const parts: Promise<Completion>[] = [];
+    for (let off = first; off < end; off += per) {
+      const length = Math.min(per, end - off);
+      parts.push(
+        this.controller.adminCommand(
+          getLogPageCommand({ lid: ALLOCATION_MAP_LOG_PAGE, nsid: this.nsid, offset: off, length }),
+          { readLength: length },
+          `Get Log Page 0xC0 (allocation map) ${this.name} offset ${off}`,
+        ),
+      );
+    }
+    const bitmap = Buffer.concat(
+      (await Promise.all(parts)).map((c) => c.data ?? Buffer.alloc(0)),
+      end - first,
+    );
+    return extentsOf(bitmap, lba - first * BITS_PER_BYTE, blocks);
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsController) await this.controller.close();
+  }
+}
+
+/** Run-length extents of `blocks` bits of `bitmap` from bit `start` (1 = data, 0 = hole). */
+export function extentsOf(bitmap: Buffer, start: number, blocks: number): BlockStatusExtent[] {
+  const out: BlockStatusExtent[] = [];
+  const bit = (i: number) => (bitmap[i >>> 3] >>> (i & 7)) & 1;
+  let i = start;
+  const end = start + blocks;
+  while (i < end) {
+    const value = bit(i);
+    let j = i + 1;
+    while (j < end) {
+      // Whole bytes of the same value at once.
+      if ((j & 7) === 0 && j + 8 <= end && bitmap[j >>> 3] === (value ? 0xff : 0)) {
+        j += 8;
+        continue;
+      }
+      if (bit(j) !== value) break;
+      j++;
+    }
+    out.push({ blocks: j - i, state: value ? 'data' : 'hole' });
+    i = j;
+  }
+  return out;
+}
