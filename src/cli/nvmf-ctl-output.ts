@@ -10,7 +10,13 @@ import type { ControllerIdentity } from '../initiator/commands.js';
 export type OutputFormat = 'normal' | 'json';
 
 const TRTYPE: Record<number, string> = { 1: 'rdma', 2: 'fc', 3: 'tcp', 254: 'loop' };
-const ADRFAM: Record<number, string> = { 1: 'ipv4', 2: 'ipv6', 3: 'infiniband', 4: 'fibre-channel', 254: 'loop' };
+const ADRFAM: Record<number, string> = {
+  1: 'ipv4',
+  2: 'ipv6',
+  3: 'infiniband',
+  4: 'fibre-channel',
+  254: 'loop',
+};
 /** Discovery log entry SUBTYPE (NVMe-oF 1.1, Figure 38). */
 const SUBTYPE_REFERRAL = 1;
 const SUBTYPE_NVME = 2;
@@ -59,7 +65,8 @@ export function toJson(value: unknown): string {
   return JSON.stringify(
     value,
     (_k, v) => {
-      if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : String(v);
+      if (typeof v === 'bigint')
+        return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : String(v);
       if (v && typeof v === 'object' && v.type === 'Buffer' && Array.isArray(v.data)) {
         return Buffer.from(v.data as number[]).toString('hex');
       }
@@ -89,9 +96,38 @@ export function printDiscovery(log: DiscoveryLog, format: OutputFormat): void {
 
 /** Identify fields nvme-cli prints in hex in its normal output. */
 const HEX_FIELDS = new Set([
-  'vid', 'ssvid', 'cmic', 'cntlid', 'ver', 'oaes', 'ctratt', 'oacs', 'frmw', 'lpa', 'apsta',
-  'sqes', 'cqes', 'oncs', 'fuses', 'fna', 'vwc', 'sgls', 'fcatt', 'ofcs', 'nsze', 'ncap', 'nuse',
-  'nsfeat', 'flbas', 'mc', 'dpc', 'dps', 'nmic', 'rescap', 'dlfeat', 'ieee',
+  'vid',
+  'ssvid',
+  'cmic',
+  'cntlid',
+  'ver',
+  'oaes',
+  'ctratt',
+  'oacs',
+  'frmw',
+  'lpa',
+  'apsta',
+  'sqes',
+  'cqes',
+  'oncs',
+  'fuses',
+  'fna',
+  'vwc',
+  'sgls',
+  'fcatt',
+  'ofcs',
+  'nsze',
+  'ncap',
+  'nuse',
+  'nsfeat',
+  'flbas',
+  'mc',
+  'dpc',
+  'dps',
+  'nmic',
+  'rescap',
+  'dlfeat',
+  'ieee',
 ]);
 
 function normalValue(key: string, v: unknown): string {
@@ -175,7 +211,9 @@ export function printList(subsystems: ListedSubsystem[], format: OutputFormat): 
   ];
   for (const s of subsystems) {
     const where = `${s.traddr}:${s.trsvcid}`;
-    lines.push(`${s.subnqn.padEnd(60)} ${String(s.cntlid).padEnd(5)} ${''.padStart(14)} ${''.padEnd(8)} ${where}`);
+    lines.push(
+      `${s.subnqn.padEnd(60)} ${String(s.cntlid).padEnd(5)} ${''.padStart(14)} ${''.padEnd(8)} ${where}`,
+    );
     for (const ns of s.namespaces) {
       const size = ns.blockCount * ns.blockSize;
       lines.push(

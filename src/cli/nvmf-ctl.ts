@@ -258,18 +258,22 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'id-ctrl': {
       const t = target(positionals, values);
-      await withController({ ...common, ...t, hostnqn: common.hostnqn ?? t.hostnqn, nrIoQueues: 0 }, async (ctrl) =>
-        printIdCtrl(ctrl.identify, format),
+      await withController(
+        { ...common, ...t, hostnqn: common.hostnqn ?? t.hostnqn, nrIoQueues: 0 },
+        async (ctrl) => printIdCtrl(ctrl.identify, format),
       );
       return;
     }
     case 'id-ns': {
       const t = target(positionals, values);
       if (t.nsid === undefined) throw new UsageError('id-ns needs -n/--namespace-id NSID');
-      await withController({ ...common, ...t, hostnqn: common.hostnqn ?? t.hostnqn, nrIoQueues: 0 }, async (ctrl) => {
-        const bdev = namespaceOf(ctrl, t.nsid);
-        printIdNs(ctrl.namespaceInfo(bdev.nsid)!, format);
-      });
+      await withController(
+        { ...common, ...t, hostnqn: common.hostnqn ?? t.hostnqn, nrIoQueues: 0 },
+        async (ctrl) => {
+          const bdev = namespaceOf(ctrl, t.nsid);
+          printIdNs(ctrl.namespaceInfo(bdev.nsid)!, format);
+        },
+      );
       return;
     }
     case 'read':
@@ -289,43 +293,48 @@ async function run(argv: string[]): Promise<void> {
       } else if (count === undefined) {
         throw new UsageError('read needs --block-count N');
       }
-      await withController({ ...common, ...t, hostnqn: common.hostnqn ?? t.hostnqn }, async (ctrl) => {
-        const bdev = namespaceOf(ctrl, t.nsid);
-        if (command === 'write') {
-          if (fileSize % bdev.blockSize !== 0) {
+      await withController(
+        { ...common, ...t, hostnqn: common.hostnqn ?? t.hostnqn },
+        async (ctrl) => {
+          const bdev = namespaceOf(ctrl, t.nsid);
+          if (command === 'write') {
+            if (fileSize % bdev.blockSize !== 0) {
+              throw new UsageError(
+                `--data "${data}" is ${fileSize} bytes, not a whole number of ${bdev.blockSize}-byte blocks`,
+              );
+            }
+            const fileBlocks = fileSize / bdev.blockSize;
+            if (count !== undefined && count > fileBlocks) {
+              throw new UsageError(
+                `--block-count ${count} exceeds the ${fileBlocks} blocks in "${data}"`,
+              );
+            }
+            count ??= fileBlocks;
+          }
+          if (start + count! > bdev.blockCount) {
             throw new UsageError(
-              `--data "${data}" is ${fileSize} bytes, not a whole number of ${bdev.blockSize}-byte blocks`,
+              `blocks ${start}..${start + count! - 1} are beyond the namespace's ${bdev.blockCount} blocks`,
             );
           }
-          const fileBlocks = fileSize / bdev.blockSize;
-          if (count !== undefined && count > fileBlocks) {
-            throw new UsageError(`--block-count ${count} exceeds the ${fileBlocks} blocks in "${data}"`);
+          const transfer = {
+            bdev,
+            startBlock: start,
+            blockCount: count!,
+            progress: process.stderr.isTTY ? process.stderr : undefined,
+          };
+          const bytes =
+            command === 'read'
+              ? await readToFile(data, transfer)
+              : await writeFromFile(data!, transfer);
+          if (format === 'json') {
+            process.stdout.write(
+              `${JSON.stringify({ command, nsid: bdev.nsid, startBlock: start, blockCount: count, blockSize: bdev.blockSize, bytes })}\n`,
+            );
+          } else if (data !== undefined || command === 'write') {
+            process.stdout.write(`${command}: Success\n`);
           }
-          count ??= fileBlocks;
-        }
-        if (start + count! > bdev.blockCount) {
-          throw new UsageError(
-            `blocks ${start}..${start + count! - 1} are beyond the namespace's ${bdev.blockCount} blocks`,
-          );
-        }
-        const transfer = {
-          bdev,
-          startBlock: start,
-          blockCount: count!,
-          progress: process.stderr.isTTY ? process.stderr : undefined,
-        };
-        const bytes =
-          command === 'read'
-            ? await readToFile(data, transfer)
-            : await writeFromFile(data!, transfer);
-        if (format === 'json') {
-          process.stdout.write(
-            `${JSON.stringify({ command, nsid: bdev.nsid, startBlock: start, blockCount: count, blockSize: bdev.blockSize, bytes })}\n`,
-          );
-        } else if (data !== undefined || command === 'write') {
-          process.stdout.write(`${command}: Success\n`);
-        }
-      });
+        },
+      );
       return;
     }
   }

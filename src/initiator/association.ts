@@ -65,6 +65,10 @@ export interface NamespaceInfo {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** CAP.TO counts 500 ms units (NVMe Base 2.0, Figure 36). */
+const CAP_TO_UNIT_MS = 500;
+/** Longest pause between two CSTS polls while enabling or shutting down. */
+const CSTS_POLL_MAX_MS = 50;
 
 export class Association {
   admin!: QueuePair;
@@ -151,27 +155,40 @@ export class Association {
     let count = 0;
     if (wanted > 0) {
       count = await setNumberOfQueues(this.admin, wanted);
-      if (count < wanted) log.info({ wanted, granted: count }, 'controller granted fewer I/O queues');
+      if (count < wanted)
+        log.info({ wanted, granted: count }, 'controller granted fewer I/O queues');
     }
     const depth = Math.min(p.queueDepth, this.cap.mqes + 1);
     const maxcmd = this.identify.maxcmd > 0 ? this.identify.maxcmd : Infinity;
     const inCapsule = ioInCapsuleDataSize(this.identify);
+    if (this.identify.icdoff !== 0) {
+      // NVMe/TCP 1.0, 3.3.1: in-capsule data starts right after the SQE; a controller that asks
+      // for another offset is not one this host can send in-capsule data to.
+      log.warn(
+        { icdoff: this.identify.icdoff },
+        'ICDOFF is not 0: no in-capsule data on I/O queues',
+      );
+    }
     this.io = await Promise.all(
       Array.from({ length: count }, async (_, i) => {
         const pair = await this.openQueue(i + 1, Math.min(depth, maxcmd + 1));
         this.io[i] = pair; // visible to close() while the others are still connecting
         await this.connectQueue(pair, depth);
-        pair.queue.inCapsuleDataSize = inCapsule;
+        pair.queue.inCapsuleDataSize = this.identify.icdoff === 0 ? inCapsule : 0;
         return pair;
       }),
     );
     await this.scanNamespaces();
   }
 
-  /** CC.EN=1 then CSTS.RDY=1 within CAP.TO (NVMe Base 2.0, 3.5.1 "Memory-based Controller Initialization"). */
+  /**
+   * CC.EN=1 then CSTS.RDY=1 within CAP.TO (NVMe Base 2.0, 3.5.2 "Controller Initialization":
+   * CC.CSS, CC.MPS, CC.IOSQES/IOCQES set with EN). CAP.TO is in 500 ms units; like Linux
+   * (nvme_wait_ready) one unit is added so that a controller reporting 0 still gets a chance.
+   */
   private async enable(): Promise<void> {
-    await propertySet(this.admin, PROPERTY_CC, enableConfiguration());
-    const limitMs = Math.max(1, this.cap.to) * 500;
+    await propertySet(this.admin, PROPERTY_CC, enableConfiguration(this.cap));
+    const limitMs = (this.cap.to + 1) * CAP_TO_UNIT_MS;
     const start = Date.now();
     for (let attempt = 0; ; attempt++) {
       const csts = await readStatus(this.admin);
@@ -192,7 +209,7 @@ export class Association {
           false,
         );
       }
-      await sleep(Math.min(50, 1 << attempt));
+      await sleep(Math.min(CSTS_POLL_MAX_MS, 1 << attempt));
     }
   }
 
@@ -223,11 +240,11 @@ export class Association {
     if (this.closed || this.admin.failed) return;
     const start = Date.now();
     try {
-      await propertySet(this.admin, PROPERTY_CC, shutdownConfiguration());
+      await propertySet(this.admin, PROPERTY_CC, shutdownConfiguration(this.cap));
       while (Date.now() - start < timeoutMs) {
         const csts = await readStatus(this.admin);
         if (csts.shutdownComplete) return;
-        await sleep(10);
+        await sleep(CSTS_POLL_MAX_MS / 5);
       }
       this.p.logger.warn({ timeoutMs }, 'controller shutdown did not complete in time');
     } catch (err) {

@@ -36,6 +36,12 @@ import {
   ShutdownNotification,
   ShutdownStatus,
   CC_CSS_NVM,
+  CC_CSS_ALL,
+  CC_CSS_ADMIN_ONLY,
+  CC_SHN_SHIFT,
+  CAP_CSS_NVM,
+  CAP_CSS_IOCS,
+  CAP_CSS_NO_IO,
   IOSQES_64_BYTES,
   IOCQES_16_BYTES,
 } from '../nvme/properties.js';
@@ -54,9 +60,22 @@ import {
   ACTIVE_NS_LIST_MAX,
 } from '../nvme/identify.js';
 import { DSM_MAX_RANGES, DSM_ATTR_AD, encodeDsmCommand, encodeDsmRanges } from '../nvme/dsm.js';
-import { NvmeStatusError, StatusCodeType, CommandSpecificStatus, GenericStatus } from '../nvme/status.js';
+import {
+  NvmeStatusError,
+  StatusCodeType,
+  CommandSpecificStatus,
+  GenericStatus,
+} from '../nvme/status.js';
 import type { LbaRange } from '../bdev/bdev.js';
 import type { QueuePair } from './queue-pair.js';
+export {
+  type DiscoveryLogEntry,
+  DISCOVERY_LOG_PAGE,
+  DISCOVERY_LOG_HEADER_SIZE,
+  DISCOVERY_LOG_ENTRY_SIZE,
+  decodeDiscoveryHeader,
+  decodeDiscoveryEntry,
+} from '../nvme/log-pages.js';
 
 export type { ControllerCapabilities };
 export type ControllerIdentity = IdentifyController;
@@ -131,20 +150,36 @@ export async function propertySet(admin: QueuePair, offset: number, value: numbe
 export const readCapabilities = async (admin: QueuePair): Promise<ControllerCapabilities> =>
   decodeCap(await propertyGet(admin, PROPERTY_CAP));
 
-/** CC for enabling: NVM command set, 4 KiB pages, 64-byte SQEs, 16-byte CQEs. */
-export const enableConfiguration = (): number =>
-  encodeCc({ en: true, css: CC_CSS_NVM, mps: 0, iosqes: IOSQES_64_BYTES, iocqes: IOCQES_16_BYTES });
+/**
+ * CC.CSS for what CAP.CSS offers (NVMe Base 2.0, Figure 41): the NVM command set when supported;
+ * "all supported I/O command sets" when the controller only reports CAP.CSS bit 6; admin only for a
+ * controller without I/O command sets (a discovery controller may report that).
+ */
+export function commandSetFor(cap: Pick<ControllerCapabilities, 'css'>): number {
+  if (cap.css & CAP_CSS_NVM) return CC_CSS_NVM;
+  if (cap.css & CAP_CSS_IOCS) return CC_CSS_ALL;
+  if (cap.css & CAP_CSS_NO_IO) return CC_CSS_ADMIN_ONLY;
+  return CC_CSS_NVM;
+}
 
-/** CC for a normal shutdown notification (EN stays 1, as Linux nvme_shutdown_ctrl does). */
-export const shutdownConfiguration = (): number =>
+/**
+ * CC for enabling (NVMe Base 2.0, 3.5.2): the command set from CAP.CSS, the smallest memory page
+ * size the controller supports (CAP.MPSMIN; no host memory is mapped over a fabric), 64-byte SQEs
+ * and 16-byte CQEs (the only sizes NVMe-oF allows).
+ */
+export const enableConfiguration = (cap: Pick<ControllerCapabilities, 'css' | 'mpsmin'>): number =>
   encodeCc({
     en: true,
-    css: CC_CSS_NVM,
-    mps: 0,
+    css: commandSetFor(cap),
+    mps: cap.mpsmin,
     iosqes: IOSQES_64_BYTES,
     iocqes: IOCQES_16_BYTES,
-    shn: ShutdownNotification.Normal,
   });
+
+/** CC for a normal shutdown notification (EN stays 1, as Linux nvme_shutdown_ctrl does). */
+export const shutdownConfiguration = (
+  cap: Pick<ControllerCapabilities, 'css' | 'mpsmin'>,
+): number => (enableConfiguration(cap) | (ShutdownNotification.Normal << CC_SHN_SHIFT)) >>> 0;
 
 export async function readStatus(admin: QueuePair) {
   const csts = decodeCsts(Number(await propertyGet(admin, PROPERTY_CSTS)));
@@ -153,7 +188,12 @@ export async function readStatus(admin: QueuePair) {
 
 // ---- Identify -------------------------------------------------------------------------------------
 
-async function identify(admin: QueuePair, cns: number, nsid: number, what: string): Promise<Buffer> {
+async function identify(
+  admin: QueuePair,
+  cns: number,
+  nsid: number,
+  what: string,
+): Promise<Buffer> {
   const { data } = await admin.submit(
     encodeIdentifyCommand({ cns, nsid }),
     { readLength: IDENTIFY_DATA_SIZE },
@@ -173,7 +213,10 @@ async function identify(admin: QueuePair, cns: number, nsid: number, what: strin
 export const identifyController = async (admin: QueuePair): Promise<ControllerIdentity> =>
   decodeIdentifyController(await identify(admin, Cns.Controller, 0, 'Identify Controller'));
 
-export async function identifyNamespace(admin: QueuePair, nsid: number): Promise<NamespaceIdentity> {
+export async function identifyNamespace(
+  admin: QueuePair,
+  nsid: number,
+): Promise<NamespaceIdentity> {
   const ns = decodeIdentifyNamespace(
     await identify(admin, Cns.Namespace, nsid, `Identify Namespace ${nsid}`),
   );
@@ -184,7 +227,7 @@ export async function identifyNamespace(admin: QueuePair, nsid: number): Promise
 /** All active NSIDs: lists of up to 1024, each continuing after the last NSID seen. */
 export async function activeNamespaces(admin: QueuePair): Promise<number[]> {
   const all: number[] = [];
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const list = decodeActiveNsList(
       await identify(admin, Cns.ActiveNamespaceList, after, 'Identify Active Namespace List'),
     );
@@ -199,7 +242,8 @@ export const maxTransferBytes = (id: ControllerIdentity, cap: ControllerCapabili
   maxDataTransferBytes(id.mdts, cap.mpsmin);
 
 /** In-capsule data an I/O queue takes: IOCCSZ*16 - 64 (NVMe-oF 1.1, 4.1). */
-export const ioInCapsuleDataSize = (id: ControllerIdentity): number => inCapsuleDataBytes(id.ioccsz);
+export const ioInCapsuleDataSize = (id: ControllerIdentity): number =>
+  inCapsuleDataBytes(id.ioccsz);
 
 // ---- Features and log pages -----------------------------------------------------------------------
 
@@ -231,7 +275,9 @@ export function getLogPageCommand(o: {
 }): Buffer {
   const numd = o.length / 4 - 1;
   if (!Number.isInteger(numd) || numd < 0 || o.offset % 4 !== 0) {
-    throw new RangeError(`log page reads are whole dwords; got offset ${o.offset} length ${o.length}`);
+    throw new RangeError(
+      `log page reads are whole dwords; got offset ${o.offset} length ${o.length}`,
+    );
   }
   return encodeSqe({
     opcode: AdminOpcode.GetLogPage,
@@ -279,6 +325,9 @@ export const writeCommand = (nsid: number, lba: number, blocks: number, fua: boo
 
 export const writeZeroesCommand = (nsid: number, lba: number, blocks: number): Buffer =>
   encodeIoCommand({ opcode: IoOpcode.WriteZeroes, nsid, slba: lba, blocks });
+
+export const compareCommand = (nsid: number, lba: number, blocks: number): Buffer =>
+  encodeIoCommand({ opcode: IoOpcode.Compare, nsid, slba: lba, blocks });
 
 export const flushCommand = (nsid: number): Buffer => encodeSqe({ opcode: IoOpcode.Flush, nsid });
 

@@ -26,42 +26,99 @@ const STATUS_NAMES = new Map<number, string>([
   [key(StatusCodeType.Generic, GenericStatus.DataTransferError), 'Data Transfer Error'],
   [key(StatusCodeType.Generic, GenericStatus.InternalError), 'Internal Error'],
   [key(StatusCodeType.Generic, GenericStatus.AbortRequested), 'Command Abort Requested'],
-  [key(StatusCodeType.Generic, GenericStatus.AbortedSqDeletion), 'Command Aborted due to SQ Deletion'],
-  [key(StatusCodeType.Generic, GenericStatus.InvalidNamespaceOrFormat), 'Invalid Namespace or Format'],
+  [
+    key(StatusCodeType.Generic, GenericStatus.AbortedSqDeletion),
+    'Command Aborted due to SQ Deletion',
+  ],
+  [
+    key(StatusCodeType.Generic, GenericStatus.InvalidNamespaceOrFormat),
+    'Invalid Namespace or Format',
+  ],
   [key(StatusCodeType.Generic, GenericStatus.CommandSequenceError), 'Command Sequence Error'],
   [key(StatusCodeType.Generic, GenericStatus.DataSglLengthInvalid), 'Data SGL Length Invalid'],
-  [key(StatusCodeType.Generic, GenericStatus.SglDescriptorTypeInvalid), 'SGL Descriptor Type Invalid'],
+  [
+    key(StatusCodeType.Generic, GenericStatus.SglDescriptorTypeInvalid),
+    'SGL Descriptor Type Invalid',
+  ],
   [key(StatusCodeType.Generic, GenericStatus.SglOffsetInvalid), 'SGL Offset Invalid'],
   [key(StatusCodeType.Generic, GenericStatus.KeepAliveTimerExpired), 'Keep Alive Timer Expired'],
-  [key(StatusCodeType.Generic, GenericStatus.KeepAliveTimeoutInvalid), 'Keep Alive Timeout Invalid'],
-  [key(StatusCodeType.Generic, GenericStatus.NamespaceWriteProtected), 'Namespace is Write Protected'],
+  [
+    key(StatusCodeType.Generic, GenericStatus.KeepAliveTimeoutInvalid),
+    'Keep Alive Timeout Invalid',
+  ],
+  [
+    key(StatusCodeType.Generic, GenericStatus.NamespaceWriteProtected),
+    'Namespace is Write Protected',
+  ],
   [key(StatusCodeType.Generic, GenericStatus.CommandInterrupted), 'Command Interrupted'],
   [key(StatusCodeType.Generic, GenericStatus.TransientTransportError), 'Transient Transport Error'],
   [key(StatusCodeType.Generic, GenericStatus.LbaOutOfRange), 'LBA Out of Range'],
   [key(StatusCodeType.Generic, GenericStatus.CapacityExceeded), 'Capacity Exceeded'],
   [key(StatusCodeType.Generic, GenericStatus.NamespaceNotReady), 'Namespace Not Ready'],
   [key(StatusCodeType.Generic, GenericStatus.ReservationConflict), 'Reservation Conflict'],
-  [key(StatusCodeType.CommandSpecific, CommandSpecificStatus.InvalidQueueIdentifier), 'Invalid Queue Identifier'],
-  [key(StatusCodeType.CommandSpecific, CommandSpecificStatus.InvalidQueueSize), 'Invalid Queue Size'],
+  [
+    key(StatusCodeType.CommandSpecific, CommandSpecificStatus.InvalidQueueIdentifier),
+    'Invalid Queue Identifier',
+  ],
+  [
+    key(StatusCodeType.CommandSpecific, CommandSpecificStatus.InvalidQueueSize),
+    'Invalid Queue Size',
+  ],
   [key(StatusCodeType.CommandSpecific, CommandSpecificStatus.InvalidLogPage), 'Invalid Log Page'],
-  [key(StatusCodeType.CommandSpecific, CommandSpecificStatus.FeatureNotChangeable), 'Feature Not Changeable'],
-  [key(StatusCodeType.CommandSpecific, FabricsStatus.ConnectIncompatibleFormat), 'Connect Incompatible Format'],
-  [key(StatusCodeType.CommandSpecific, FabricsStatus.ConnectControllerBusy), 'Connect Controller Busy'],
-  [key(StatusCodeType.CommandSpecific, FabricsStatus.ConnectInvalidParameters), 'Connect Invalid Parameters'],
-  [key(StatusCodeType.CommandSpecific, FabricsStatus.ConnectRestartDiscovery), 'Connect Restart Discovery'],
-  [key(StatusCodeType.CommandSpecific, FabricsStatus.ConnectInvalidHost), 'Connect Invalid Host (host not allowed)'],
+  [
+    key(StatusCodeType.CommandSpecific, CommandSpecificStatus.FeatureNotChangeable),
+    'Feature Not Changeable',
+  ],
+  [
+    key(StatusCodeType.CommandSpecific, FabricsStatus.ConnectIncompatibleFormat),
+    'Connect Incompatible Format',
+  ],
+  [
+    key(StatusCodeType.CommandSpecific, FabricsStatus.ConnectControllerBusy),
+    'Connect Controller Busy',
+  ],
+  [
+    key(StatusCodeType.CommandSpecific, FabricsStatus.ConnectInvalidParameters),
+    'Connect Invalid Parameters',
+  ],
+  [
+    key(StatusCodeType.CommandSpecific, FabricsStatus.ConnectRestartDiscovery),
+    'Connect Restart Discovery',
+  ],
+  [
+    key(StatusCodeType.CommandSpecific, FabricsStatus.ConnectInvalidHost),
+    'Connect Invalid Host (host not allowed)',
+  ],
   [key(StatusCodeType.CommandSpecific, FabricsStatus.InvalidQueueType), 'Invalid Queue Type'],
   [key(StatusCodeType.CommandSpecific, FabricsStatus.DiscoverRestart), 'Discover Restart'],
-  [key(StatusCodeType.CommandSpecific, FabricsStatus.AuthenticationRequired), 'Authentication Required'],
-  [key(StatusCodeType.CommandSpecific, CommandSpecificStatus.AttemptedWriteToReadOnlyRange), 'Attempted Write to Read Only Range'],
+  [
+    key(StatusCodeType.CommandSpecific, FabricsStatus.AuthenticationRequired),
+    'Authentication Required',
+  ],
+  [
+    key(StatusCodeType.CommandSpecific, CommandSpecificStatus.AttemptedWriteToReadOnlyRange),
+    'Attempted Write to Read Only Range',
+  ],
   [key(StatusCodeType.MediaAndDataIntegrity, MediaStatus.WriteFault), 'Write Fault'],
-  [key(StatusCodeType.MediaAndDataIntegrity, MediaStatus.UnrecoveredReadError), 'Unrecovered Read Error'],
+  [
+    key(StatusCodeType.MediaAndDataIntegrity, MediaStatus.UnrecoveredReadError),
+    'Unrecovered Read Error',
+  ],
   [key(StatusCodeType.MediaAndDataIntegrity, MediaStatus.CompareFailure), 'Compare Failure'],
   [key(StatusCodeType.MediaAndDataIntegrity, MediaStatus.AccessDenied), 'Access Denied'],
   [key(StatusCodeType.PathRelated, PathStatus.InternalPathError), 'Internal Path Error'],
-  [key(StatusCodeType.PathRelated, PathStatus.AsymmetricAccessPersistentLoss), 'Asymmetric Access Persistent Loss'],
-  [key(StatusCodeType.PathRelated, PathStatus.AsymmetricAccessInaccessible), 'Asymmetric Access Inaccessible'],
-  [key(StatusCodeType.PathRelated, PathStatus.AsymmetricAccessTransition), 'Asymmetric Access Transition'],
+  [
+    key(StatusCodeType.PathRelated, PathStatus.AsymmetricAccessPersistentLoss),
+    'Asymmetric Access Persistent Loss',
+  ],
+  [
+    key(StatusCodeType.PathRelated, PathStatus.AsymmetricAccessInaccessible),
+    'Asymmetric Access Inaccessible',
+  ],
+  [
+    key(StatusCodeType.PathRelated, PathStatus.AsymmetricAccessTransition),
+    'Asymmetric Access Transition',
+  ],
   [key(StatusCodeType.PathRelated, PathStatus.ControllerPathingError), 'Controller Pathing Error'],
   [key(StatusCodeType.PathRelated, PathStatus.HostPathingError), 'Host Pathing Error'],
   [key(StatusCodeType.PathRelated, PathStatus.CommandAbortedByHost), 'Command Aborted By Host'],
@@ -73,9 +130,7 @@ const SCT_NAMES = ['generic', 'command specific', 'media and data integrity', 'p
 export function describeStatus(sct: number, sc: number): string {
   const name = STATUS_NAMES.get(key(sct, sc));
   const codes = `sct 0x${sct.toString(16)}, sc 0x${sc.toString(16).padStart(2, '0')}`;
-  return name
-    ? `${name} (${codes})`
-    : `${SCT_NAMES[sct] ?? 'vendor specific'} status (${codes})`;
+  return name ? `${name} (${codes})` : `${SCT_NAMES[sct] ?? 'vendor specific'} status (${codes})`;
 }
 
 /**

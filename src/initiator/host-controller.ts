@@ -6,10 +6,13 @@
  *                 │                                          │ (ctrl-loss timeout)
  *                 └───────────────── close() ──────────────► deleted ◄┘
  *
- * While not live every new command fails at once with a path-related status, and on a fault every
- * in-flight command fails at once with a transient transport error (DNR=0), so nothing waits on a
- * dead connection. Reconnect attempts back off from reconnectDelayMs, doubling to
- * maxReconnectDelayMs, until ctrlLossTimeoutMs after the loss.
+ * On a fault every in-flight command fails at once with a transient transport error (DNR=0), so
+ * nothing waits on a dead connection. What happens next to I/O is Linux's fast_io_fail_tmo choice:
+ * with fastIoFailTmoMs 0 (the default, what a mirror leg wants) new I/O fails at once with a path
+ * status while not live; with fastIoFailTmoMs > 0 new I/O waits for the reconnect and a failed
+ * in-flight command is sent again (at most maxRetries times, as nvme_max_retries) until that long
+ * after the loss. Admin commands never wait. Reconnect attempts back off from reconnectDelayMs,
+ * doubling to maxReconnectDelayMs, until ctrlLossTimeoutMs after the loss.
  */
 import { EventEmitter } from 'node:events';
 import pino, { type Logger } from 'pino';
@@ -17,6 +20,9 @@ import { DISCOVERY_NQN } from '../nvme/nqn.js';
 import { Association, type NamespaceInfo } from './association.js';
 import type { Completion, SubmitIo } from './queue-pair.js';
 import { notLiveError } from './completion-error.js';
+import { RequeueGate } from './requeue-gate.js';
+import { DeadlineSweep, KeepAliveTimer } from './controller-timers.js';
+import { NvmeStatusError, StatusCodeType, GenericStatus, PathStatus } from '../nvme/status.js';
 import { resolveHostIdentity } from './host-identity.js';
 import { keepAliveCommand, type ControllerIdentity } from './commands.js';
 import { RemoteBdev } from './remote-bdev.js';
@@ -47,6 +53,10 @@ export interface HostControllerOptions {
   maxReconnectDelayMs?: number;
   /** Give up and go to 'deleted' this long after a loss; default 600000 (Linux ctrl_loss_tmo); 0 = at once; Infinity = never. */
   ctrlLossTimeoutMs?: number;
+  /** I/O waits for a reconnect and is retried until this long after a loss; default 0 = fail at once (Linux fast_io_fail_tmo). */
+  fastIoFailTmoMs?: number;
+  /** Times one I/O command is sent again after a lost connection or timeout; default 5 (Linux nvme_max_retries). */
+  maxRetries?: number;
   /** TCP connect + ICReq/ICResp bound; default 10000 ms. */
   connectTimeoutMs?: number;
   /** Bound on the shutdown handshake in close(); default 5000 ms (Linux shutdown_timeout). */
@@ -69,18 +79,20 @@ export class HostController extends EventEmitter<HostControllerEvents> {
   private readonly opt: Resolved;
   private readonly log: Logger;
   private assoc: Association | undefined;
+  /** The most recent live association, kept for identity and geometry while reconnecting. */
+  private last: Association | undefined;
   /** The association being set up (its commands are bounded by timeouts too). */
   private establishing: Association | undefined;
   private current: ControllerState = 'connecting';
   private readonly bdevs = new Map<number, RemoteBdev>();
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private keepAliveTimer: NodeJS.Timeout | undefined;
-  private keepAliveOutstanding = false;
+  private readonly sweep: DeadlineSweep;
+  private readonly keepAlive: KeepAliveTimer;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectDelay = 0;
   private lostAt = 0;
   private rr = 0;
   private closing: Promise<void> | undefined;
+  private readonly gate = new RequeueGate();
 
   private constructor(o: HostControllerOptions) {
     super();
@@ -107,6 +119,8 @@ export class HostController extends EventEmitter<HostControllerEvents> {
       reconnectDelayMs: Math.max(1, o.reconnectDelayMs ?? 1000),
       maxReconnectDelayMs: o.maxReconnectDelayMs ?? 30_000,
       ctrlLossTimeoutMs: o.ctrlLossTimeoutMs ?? 600_000,
+      fastIoFailTmoMs: o.fastIoFailTmoMs ?? 0,
+      maxRetries: o.maxRetries ?? 5,
       connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
       shutdownTimeoutMs: o.shutdownTimeoutMs ?? 5000,
     };
@@ -114,12 +128,23 @@ export class HostController extends EventEmitter<HostControllerEvents> {
       subnqn: o.subnqn,
       traddr: `${o.traddr}:${port}`,
     });
+    // Deadlines of the live association and of one being set up; Keep Alive is bounded by KATO
+    // even when other commands have no timeout.
+    this.sweep = new DeadlineSweep([this.opt.commandTimeoutMs, this.opt.kato], () => [
+      ...(this.assoc?.pairs ?? []),
+      ...(this.establishing?.pairs ?? []),
+    ]);
+    this.keepAlive = new KeepAliveTimer(
+      this.opt.kato,
+      (timeoutMs) => this.adminCommand(keepAliveCommand(), undefined, 'Keep Alive', timeoutMs),
+      this.log,
+    );
   }
 
   /** Connects the admin queue, enables the controller, identifies it and connects the I/O queues. */
   static async connect(opts: HostControllerOptions): Promise<HostController> {
     const ctrl = new HostController(opts);
-    ctrl.startSweep();
+    ctrl.sweep.start();
     try {
       ctrl.assoc = await ctrl.newAssociation();
     } catch (err) {
@@ -180,23 +205,70 @@ export class HostController extends EventEmitter<HostControllerEvents> {
     return bdev;
   }
 
-  /** Submits an admin command; fails at once unless live. */
-  adminCommand(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion> {
+  /** Submits an admin command; fails at once unless live. `timeoutMs` overrides the default. */
+  adminCommand(
+    sqe: Buffer,
+    io: SubmitIo | undefined,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<Completion> {
     const assoc = this.assoc;
     if (this.current !== 'live' || !assoc) return Promise.reject(this.notLive(what));
-    return assoc.admin.submit(sqe, io, what);
+    return assoc.admin.submit(sqe, io, what, timeoutMs);
   }
 
-  /** Submits an I/O command on the next I/O queue (round robin); fails at once unless live. */
+  /**
+   * Submits an I/O command on the next I/O queue (round robin). Unless live it fails at once, or
+   * with fastIoFailTmoMs waits for the reconnect; see the header for retries.
+   */
   ioCommand(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion> {
-    const assoc = this.assoc;
-    if (this.current !== 'live' || !assoc) return Promise.reject(this.notLive(what));
-    const queues = assoc.io;
-    if (queues.length === 0) {
-      return Promise.reject(this.notLive(`${what} (no I/O queues were granted)`));
+    const requeue = this.opt.fastIoFailTmoMs > 0;
+    if (this.current === 'live' && this.assoc) {
+      const sent = this.ioQueue(what).submit(sqe, io, what);
+      return requeue ? sent.catch((err: unknown) => this.retry(err, sqe, io, what, 1)) : sent;
     }
-    const pair = queues[this.rr++ % queues.length];
-    return pair.submit(sqe, io, what);
+    if (!requeue || this.current === 'deleted') return Promise.reject(this.notLive(what));
+    return this.retry(undefined, sqe, io, what, 0);
+  }
+
+  private ioQueue(what: string) {
+    const queues = this.assoc!.io;
+    if (queues.length === 0) throw this.notLive(`${what} (no I/O queues were granted)`);
+    return queues[this.rr++ % queues.length];
+  }
+
+  /** Sends a command again after the controller is live, while the fast-I/O-fail time allows. */
+  private async retry(
+    err: unknown,
+    sqe: Buffer,
+    io: SubmitIo | undefined,
+    what: string,
+    attempt: number,
+  ): Promise<Completion> {
+    for (;;) {
+      if (err !== undefined && !this.retryable(err, attempt)) throw err;
+      if (this.current !== 'live') {
+        await this.gate.wait(this.lostAt + this.opt.fastIoFailTmoMs, () => this.notLive(what));
+      }
+      try {
+        return await this.ioQueue(what).submit(sqe, io, what);
+      } catch (next) {
+        err = next;
+        attempt++;
+      }
+    }
+  }
+
+  /** Host-side failures only (lost connection, timeout): the controller's own statuses stand. */
+  private retryable(err: unknown, attempt: number): boolean {
+    return (
+      err instanceof NvmeStatusError &&
+      !err.dnr &&
+      attempt <= this.opt.maxRetries &&
+      this.current !== 'deleted' &&
+      (err.is(StatusCodeType.Generic, GenericStatus.TransientTransportError) ||
+        err.is(StatusCodeType.PathRelated, PathStatus.CommandAbortedByHost))
+    );
   }
 
   private notLive(what: string) {
@@ -221,7 +293,7 @@ export class HostController extends EventEmitter<HostControllerEvents> {
     this.establishing?.close(`controller ${this.subnqn} closed`);
     this.setState('deleted');
     if (!assoc) return;
-    this.startSweep(); // commands during shutdown are still bounded by their timeout
+    this.sweep.start(); // commands during shutdown are still bounded by their timeout
     await assoc.shutdown(this.opt.shutdownTimeoutMs);
     this.stopTimers();
     assoc.close(`controller ${this.subnqn} closed`);
@@ -229,14 +301,17 @@ export class HostController extends EventEmitter<HostControllerEvents> {
   }
 
   private requireAssoc(): Association {
-    if (!this.assoc) throw this.notLive('this request');
-    return this.assoc;
+    const assoc = this.assoc ?? this.last;
+    if (!assoc) throw this.notLive('this request');
+    return assoc;
   }
 
   private setState(next: ControllerState): void {
     if (next === this.current) return;
     this.log.info({ from: this.current, to: next }, 'controller state');
     this.current = next;
+    if (next === 'live') this.gate.open();
+    if (next === 'deleted') this.gate.fail(() => this.notLive('queued I/O'));
     this.emit('state', next);
   }
 
@@ -268,8 +343,9 @@ export class HostController extends EventEmitter<HostControllerEvents> {
   }
 
   private goLive(): void {
+    this.last = this.assoc;
     this.reconnectDelay = this.opt.reconnectDelayMs;
-    this.startKeepAlive();
+    this.keepAlive.start();
     this.setState('live');
   }
 
@@ -278,7 +354,7 @@ export class HostController extends EventEmitter<HostControllerEvents> {
     if (assoc !== this.assoc || this.current !== 'live') return;
     this.log.warn({ reason }, 'controller connection lost; reconnecting');
     this.assoc = undefined;
-    this.stopKeepAlive();
+    this.keepAlive.stop();
     assoc.close(reason);
     this.lostAt = Date.now();
     this.reconnectDelay = this.opt.reconnectDelayMs;
@@ -313,11 +389,19 @@ export class HostController extends EventEmitter<HostControllerEvents> {
       this.goLive();
     } catch (err) {
       if (this.current !== 'connecting') return;
+      if (err instanceof NvmeStatusError && err.dnr) {
+        // The controller refused us for good (e.g. Connect Invalid Host after an ACL change):
+        // trying again cannot help (Linux removes the controller on a DNR connect status).
+        this.log.error({ err: err.message }, 'reconnect refused; giving up');
+        this.stopTimers();
+        this.setState('deleted');
+        return;
+      }
+      this.reconnectDelay = Math.min(this.reconnectDelay * 2, this.opt.maxReconnectDelayMs);
       this.log.warn(
-        { err: (err as Error).message, retryInMs: this.reconnectDelay * 2 },
+        { err: (err as Error).message, retryInMs: this.reconnectDelay },
         'reconnect failed',
       );
-      this.reconnectDelay = Math.min(this.reconnectDelay * 2, this.opt.maxReconnectDelayMs);
       this.scheduleReconnect();
     }
   }
@@ -335,42 +419,8 @@ export class HostController extends EventEmitter<HostControllerEvents> {
     }
   }
 
-  private startSweep(): void {
-    if (this.sweepTimer || this.opt.commandTimeoutMs <= 0) return;
-    const every = Math.max(10, Math.min(1000, this.opt.commandTimeoutMs / 4));
-    this.sweepTimer = setInterval(() => {
-      const now = Date.now();
-      for (const pair of this.assoc?.pairs ?? []) pair.checkTimeouts(now);
-      for (const pair of this.establishing?.pairs ?? []) pair.checkTimeouts(now);
-    }, every);
-    this.sweepTimer.unref();
-  }
-
-  private startKeepAlive(): void {
-    if (this.opt.kato <= 0) return;
-    // NVMe Base 2.0, 3.9.4: the host sends Keep Alive within KATO; Linux sends every KATO/2.
-    this.keepAliveTimer = setInterval(() => this.sendKeepAlive(), this.opt.kato / 2);
-    this.keepAliveTimer.unref();
-  }
-
-  private sendKeepAlive(): void {
-    if (this.keepAliveOutstanding || this.current !== 'live') return;
-    this.keepAliveOutstanding = true;
-    this.adminCommand(keepAliveCommand(), undefined, 'Keep Alive')
-      .catch((err: Error) => this.log.warn({ err: err.message }, 'keep alive failed'))
-      .finally(() => {
-        this.keepAliveOutstanding = false;
-      });
-  }
-
-  private stopKeepAlive(): void {
-    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
-    this.keepAliveTimer = undefined;
-  }
-
   private stopTimers(): void {
-    this.stopKeepAlive();
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
+    this.keepAlive.stop();
+    this.sweep.stop();
   }
 }

@@ -28,6 +28,8 @@ interface Pending {
   sqe: Buffer;
   io: SubmitIo | undefined;
   what: string;
+  /** This command's timeout in ms (0 = none); the pair's default unless the caller set one. */
+  timeoutMs: number;
   deadline: number;
   started: boolean;
   settled: boolean;
@@ -52,7 +54,7 @@ export class QueuePair {
   private readonly timeoutMs: number;
   private readonly onFault: (reason: string) => void;
   private readonly log: Logger;
-  /** Submitted to the HostQueue, not yet completed. Insertion order = deadline order. */
+  /** Submitted to the HostQueue, not yet completed. */
   private readonly outstanding = new Set<Pending>();
   /** Waiting for a free slot (host-side queue-depth limit). */
   private readonly waiting: Pending[] = [];
@@ -88,9 +90,15 @@ export class QueuePair {
   /**
    * Submits an encoded SQE (the pair sets the CID and SGL1 through the HostQueue). Resolves with the
    * CQE and data on success; rejects with an NvmeStatusError for an error status, a lost connection
-   * or a timeout. `what` describes the command for error messages.
+   * or a timeout. `what` describes the command for error messages; `timeoutMs` overrides the
+   * pair's command timeout for this command (Keep Alive is bounded by KATO, as Linux does).
    */
-  submit(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion> {
+  submit(
+    sqe: Buffer,
+    io: SubmitIo | undefined,
+    what: string,
+    timeoutMs = this.timeoutMs,
+  ): Promise<Completion> {
     if (this.failure !== undefined) {
       return Promise.reject(connectionLostError(what, this.failure));
     }
@@ -99,6 +107,7 @@ export class QueuePair {
         sqe,
         io,
         what,
+        timeoutMs,
         deadline: 0,
         started: false,
         settled: false,
@@ -112,10 +121,17 @@ export class QueuePair {
 
   private start(p: Pending): void {
     p.started = true;
-    p.deadline = this.timeoutMs > 0 ? Date.now() + this.timeoutMs : Infinity;
+    p.deadline = p.timeoutMs > 0 ? Date.now() + p.timeoutMs : Infinity;
     this.outstanding.add(p);
-    this.queue.submit(p.sqe, p.io).then(
-      (c) => {
+    let sent: Promise<Completion>;
+    try {
+      sent = this.queue.submit(p.sqe, p.io);
+    } catch (err) {
+      // A queue that refuses synchronously (closed, or a bad request) still ends the command once.
+      sent = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    sent.then(
+      (c: Completion) => {
         if (this.tracing) this.trace(p, c.cqe);
         if (this.finish(p)) {
           if (cqeOk(c.cqe)) p.resolve(c);
@@ -124,9 +140,7 @@ export class QueuePair {
       },
       (err: Error) => {
         if (this.finish(p)) {
-          p.reject(
-            err instanceof NvmeStatusError ? err : connectionLostError(p.what, err.message),
-          );
+          p.reject(err instanceof NvmeStatusError ? err : connectionLostError(p.what, err.message));
         }
       },
     );
@@ -169,14 +183,15 @@ export class QueuePair {
    * timeout error and the controller is told to reset (Linux nvme_tcp_timeout does the same).
    */
   checkTimeouts(now: number): void {
+    // Deadlines differ per command (Keep Alive uses KATO), so every entry is looked at; a queue
+    // holds at most its depth of them.
     for (const p of this.outstanding) {
-      if (p.deadline > now) break;
-      if (p.settled) continue;
+      if (p.deadline > now || p.settled) continue;
       p.settled = true;
       this.outstanding.delete(p);
-      this.log.warn({ qid: this.qid, what: p.what, timeoutMs: this.timeoutMs }, 'command timeout');
-      p.reject(commandTimeoutError(p.what, this.timeoutMs));
-      this.reportFault(`${p.what} timed out after ${this.timeoutMs} ms`);
+      this.log.warn({ qid: this.qid, what: p.what, timeoutMs: p.timeoutMs }, 'command timeout');
+      p.reject(commandTimeoutError(p.what, p.timeoutMs));
+      this.reportFault(`${p.what} timed out after ${p.timeoutMs} ms`);
     }
   }
 

@@ -14,6 +14,7 @@ import {
   blocksOf,
 } from '../bdev/bdev.js';
 import type { Completion, SubmitIo } from './queue-pair.js';
+import { NvmeStatusError, StatusCodeType, GenericStatus } from '../nvme/status.js';
 import type { NamespaceInfo } from './association.js';
 import {
   MAX_BLOCKS_PER_COMMAND,
@@ -24,6 +25,7 @@ import {
   writeCommand,
   flushCommand,
   writeZeroesCommand,
+  compareCommand,
   deallocateCommand,
   getLogPageCommand,
 } from './commands.js';
@@ -110,9 +112,37 @@ export class RemoteBdev implements Bdev {
       what,
     );
     if (!data || data.length !== length) {
-      throw new RangeError(`${what} returned ${data?.length ?? 0} bytes, expected ${length}`);
+      throw new NvmeStatusError(
+        StatusCodeType.Generic,
+        GenericStatus.DataTransferError,
+        `${what} returned ${data?.length ?? 0} bytes, expected ${length}`,
+        false,
+      );
     }
     return data;
+  }
+
+  /**
+   * Compare (NVM Command Set 1.0, 3.2.1): the controller checks `data` against the blocks at
+   * `lba`; a mismatch rejects with Compare Failure (SCT 2, SC 85h). Split like a write: each
+   * command compares its own part.
+   */
+  async compare(lba: number, data: Buffer): Promise<void> {
+    const blocks = blocksOf(this, data);
+    checkRange(this, lba, blocks);
+    const per = this.maxBlocksPerCommand;
+    const parts: Promise<Completion>[] = [];
+    for (let done = 0; done < blocks; done += per) {
+      const n = Math.min(per, blocks - done);
+      parts.push(
+        this.controller.ioCommand(
+          compareCommand(this.nsid, lba + done, n),
+          { data: data.subarray(done * this.blockSize, (done + n) * this.blockSize) },
+          `Compare ${this.name} lba ${lba + done}+${n}`,
+        ),
+      );
+    }
+    await Promise.all(parts);
   }
 
   async write(lba: number, data: Buffer, opts: WriteOptions = {}): Promise<void> {

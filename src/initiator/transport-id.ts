@@ -88,7 +88,16 @@ function parseSpdk(text: string): TransportId {
   if (ns !== undefined) id.nsid = parseNsid(text, ns);
   const hostnqn = fields.get('hostnqn');
   if (hostnqn) id.hostnqn = hostnqn;
-  const known = new Set(['trtype', 'adrfam', 'traddr', 'trsvcid', 'subnqn', 'ns', 'nsid', 'hostnqn']);
+  const known = new Set([
+    'trtype',
+    'adrfam',
+    'traddr',
+    'trsvcid',
+    'subnqn',
+    'ns',
+    'nsid',
+    'hostnqn',
+  ]);
   for (const key of fields.keys()) {
     if (!known.has(key)) throw bad(text, `unknown key "${key}"`);
   }

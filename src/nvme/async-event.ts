@@ -55,7 +55,9 @@ export interface AsyncEvent {
 }
 
 export const encodeAsyncEventDw0 = (e: AsyncEvent): number =>
-  ((e.type & AER_TYPE_MASK) | ((e.info & 0xff) << AER_INFO_SHIFT) | ((e.lid & 0xff) << AER_LID_SHIFT)) >>>
+  ((e.type & AER_TYPE_MASK) |
+    ((e.info & 0xff) << AER_INFO_SHIFT) |
+    ((e.lid & 0xff) << AER_LID_SHIFT)) >>>
   0;
 
 export const decodeAsyncEventDw0 = (dw0: number): AsyncEvent => ({
@@ -68,7 +70,7 @@ export const decodeAsyncEventDw0 = (dw0: number): AsyncEvent => ({
 export const NAMESPACE_CHANGED_EVENT: Readonly<AsyncEvent> = {
   type: AsyncEventType.Notice,
   info: AsyncEventNoticeInfo.NamespaceAttributeChanged,
-  lid: LogPageId.ChangedNsList,
+  lid: LogPageId.ChangedNamespaceList,
 };
 
 /** Discovery Log Page Change: read the Discovery log (70h) again. */

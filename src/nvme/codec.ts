@@ -67,8 +67,7 @@ export function writeU128(buf: Buffer, value: bigint, offset: number): void {
 }
 
 /** Reads a u64 as a number (exact below 2^53). */
-export const readU64 = (buf: Buffer, offset: number): number =>
-  Number(buf.readBigUInt64LE(offset));
+export const readU64 = (buf: Buffer, offset: number): number => Number(buf.readBigUInt64LE(offset));
 
 /** Writes a non-negative safe integer (or bigint) as a u64; RangeError otherwise. */
 export function writeU64(buf: Buffer, value: number | bigint, offset: number): void {
@@ -129,6 +128,16 @@ export function writeBytes(
   buf.fill(0, offset + value.length, offset + size);
 }
 
+const INT32_MIN = -(2 ** 31);
+
+/**
+ * Bit-flag values built with JavaScript's `|` and `<<` are signed 32-bit (bit 31 makes them
+ * negative); a 32-bit field takes them as the unsigned value they stand for. Anything else
+ * outside 0..2^32-1 is left for writeUInt32LE to refuse.
+ */
+const toUint32 = (v: number): number =>
+  Number.isInteger(v) && v < 0 && v >= INT32_MIN ? v >>> 0 : v;
+
 function encodeField(f: FieldSpec, value: unknown, out: Buffer, at: number): void {
   switch (f.kind) {
     case 'u8':
@@ -141,7 +150,7 @@ function encodeField(f: FieldSpec, value: unknown, out: Buffer, at: number): voi
       out.writeUIntLE(Number(value ?? 0), at, 3);
       return;
     case 'u32':
-      out.writeUInt32LE(Number(value ?? 0), at);
+      out.writeUInt32LE(toUint32(Number(value ?? 0)), at);
       return;
     case 'u64':
       writeU64(out, (value as number | bigint | undefined) ?? 0, at);

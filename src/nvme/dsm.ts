@@ -47,9 +47,13 @@ export function decodeDsmRange(buf: Buffer, offset = 0): DsmRange {
 }
 
 /** Encodes 1..256 ranges back to back. */
-export function encodeDsmRanges(ranges: readonly (Partial<DsmRange> & Pick<DsmRange, 'nlb' | 'slba'>)[]): Buffer {
+export function encodeDsmRanges(
+  ranges: readonly (Partial<DsmRange> & Pick<DsmRange, 'nlb' | 'slba'>)[],
+): Buffer {
   if (ranges.length < 1 || ranges.length > DSM_MAX_RANGES) {
-    throw new RangeError(`${ranges.length} DSM ranges given; a command carries 1..${DSM_MAX_RANGES}`);
+    throw new RangeError(
+      `${ranges.length} DSM ranges given; a command carries 1..${DSM_MAX_RANGES}`,
+    );
   }
   const out = Buffer.alloc(ranges.length * DSM_RANGE_SIZE);
   ranges.forEach((r, i) => encodeDsmRange(r, out, i * DSM_RANGE_SIZE));

@@ -48,8 +48,7 @@ export interface ConnectCommand {
   sgl: SglDescriptor;
 }
 
-export type ConnectCommandInit = Partial<ConnectCommand> &
-  Pick<ConnectCommand, 'qid' | 'sqsize'>;
+export type ConnectCommandInit = Partial<ConnectCommand> & Pick<ConnectCommand, 'qid' | 'sqsize'>;
 
 export function encodeConnectCommand(
   init: ConnectCommandInit,
@@ -197,7 +196,11 @@ export function encodePropertyGet(
   out: Buffer = Buffer.alloc(SQE_SIZE),
   at = 0,
 ): Buffer {
-  encodeSqe({ opcode: FABRICS_OPCODE, fctype: FabricsType.PropertyGet, cid: init.cid ?? 0 }, out, at);
+  encodeSqe(
+    { opcode: FABRICS_OPCODE, fctype: FabricsType.PropertyGet, cid: init.cid ?? 0 },
+    out,
+    at,
+  );
   out[at + PROPERTY_ATTRIB] = attribOf(init.size);
   out.writeUInt32LE(init.offset, at + PROPERTY_OFST);
   return out;
@@ -219,7 +222,11 @@ export function encodePropertySet(
   out: Buffer = Buffer.alloc(SQE_SIZE),
   at = 0,
 ): Buffer {
-  encodeSqe({ opcode: FABRICS_OPCODE, fctype: FabricsType.PropertySet, cid: init.cid ?? 0 }, out, at);
+  encodeSqe(
+    { opcode: FABRICS_OPCODE, fctype: FabricsType.PropertySet, cid: init.cid ?? 0 },
+    out,
+    at,
+  );
   out[at + PROPERTY_ATTRIB] = attribOf(init.size);
   out.writeUInt32LE(init.offset, at + PROPERTY_OFST);
   out.writeBigUInt64LE(BigInt(init.value), at + PROPERTY_VALUE);
@@ -247,7 +254,11 @@ export function encodeDisconnect(
   out: Buffer = Buffer.alloc(SQE_SIZE),
   at = 0,
 ): Buffer {
-  encodeSqe({ opcode: FABRICS_OPCODE, fctype: FabricsType.Disconnect, cid: init.cid ?? 0 }, out, at);
+  encodeSqe(
+    { opcode: FABRICS_OPCODE, fctype: FabricsType.Disconnect, cid: init.cid ?? 0 },
+    out,
+    at,
+  );
   out.writeUInt16LE(init.recfmt ?? 0, at + DISCONNECT_RECFMT);
   return out;
 }

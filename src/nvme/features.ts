@@ -40,7 +40,7 @@ export const enum FeatureSelect {
 
 export const FEATURES_FID_MASK = 0xff;
 export const FEATURES_SEL_SHIFT = 8;
-export const FEATURES_SV = 1 << 31; // Set Features: Save
+export const FEATURES_SV = 0x80000000; // Set Features: Save (bit 31, kept unsigned)
 
 export interface FeaturesCommand {
   opcode: number;
@@ -182,7 +182,7 @@ export const AEC_PREDICTABLE_LATENCY = 1 << 12;
 export const AEC_LBA_STATUS = 1 << 13;
 export const AEC_ENDURANCE_GROUP = 1 << 14;
 export const AEC_NORMAL_SHUTDOWN = 1 << 15;
-export const AEC_DISCOVERY_LOG_CHANGE = 1 << 31;
+export const AEC_DISCOVERY_LOG_CHANGE = 0x80000000; // bit 31, kept unsigned
 
 /** Arbitration (5.27.1.1): AB bits 2:0 (burst 2^n, 7 = no limit), LPW 15:8, MPW 23:16, HPW 31:24. */
 export const ARBITRATION_AB_NO_LIMIT = 0b111;

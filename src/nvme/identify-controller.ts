@@ -110,7 +110,7 @@ export const CMIC_ANA = 1 << 3;
 export const OAES_NS_ATTRIBUTE = 1 << 8;
 export const OAES_FIRMWARE_ACTIVATION = 1 << 9;
 export const OAES_ANA_CHANGE = 1 << 11;
-export const OAES_DISCOVERY_LOG_CHANGE = 1 << 31;
+export const OAES_DISCOVERY_LOG_CHANGE = 0x80000000; // bit 31, kept unsigned
 
 /** CTRATT bits. */
 export const CTRATT_HOST_ID_128 = 1 << 0; // 128-bit Host Identifier

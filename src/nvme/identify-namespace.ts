@@ -181,7 +181,14 @@ export function encodeIdentifyNamespace(
     throw new RangeError(`${lbaf.length} LBA formats given, at most ${MAX_LBA_FORMATS} exist`);
   }
   const nlbaf = fields.nlbaf ?? Math.max(0, lbaf.length - 1);
-  encodeLayout(LAYOUT, IDENTIFY_NAMESPACE_SIZE, { ...fields, nlbaf }, out, offset, 'Identify Namespace');
+  encodeLayout(
+    LAYOUT,
+    IDENTIFY_NAMESPACE_SIZE,
+    { ...fields, nlbaf },
+    out,
+    offset,
+    'Identify Namespace',
+  );
   lbaf.forEach((f, i) => encodeLbaFormat(f, out, offset + ID_NS_LBAF0 + i * LBA_FORMAT_SIZE));
   return out;
 }
@@ -225,7 +232,9 @@ export const encodeFlbas = (index: number, extendedMetadata = false): number =>
   (index & 0xf) | (((index >>> 4) & 0x3) << 5) | (extendedMetadata ? FLBAS_EXTENDED_METADATA : 0);
 
 /** The formatted block size in bytes, or undefined when FLBAS selects a format that is absent. */
-export function formattedBlockSize(ns: Pick<IdentifyNamespace, 'flbas' | 'lbaf'>): number | undefined {
+export function formattedBlockSize(
+  ns: Pick<IdentifyNamespace, 'flbas' | 'lbaf'>,
+): number | undefined {
   const f = ns.lbaf[flbasIndex(ns.flbas)];
   return f && f.lbads >= 9 && f.lbads < 32 ? 2 ** f.lbads : undefined;
 }

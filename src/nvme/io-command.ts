@@ -16,7 +16,7 @@ export const IO_STC = 1 << 24; // Storage Tag Check
 export const IO_DEAC = 1 << 25; // Deallocate (Write Zeroes)
 export const IO_PRINFO_SHIFT = 26; // bits 29:26 Protection Information
 export const IO_FUA = 1 << 30; // Force Unit Access
-export const IO_LR = 1 << 31; // Limited Retry
+export const IO_LR = 0x80000000; // Limited Retry (bit 31, kept unsigned)
 
 /** The most blocks one command can address: NLB is 16 bits, 0-based. */
 export const IO_MAX_BLOCKS = 0x10000;
@@ -38,7 +38,8 @@ export interface IoCommand {
   sgl: SglDescriptor;
 }
 
-export type IoCommandInit = Partial<IoCommand> & Pick<IoCommand, 'opcode' | 'nsid' | 'slba' | 'blocks'>;
+export type IoCommandInit = Partial<IoCommand> &
+  Pick<IoCommand, 'opcode' | 'nsid' | 'slba' | 'blocks'>;
 
 export function encodeIoCommand(
   init: IoCommandInit,

@@ -13,7 +13,10 @@ export const UUID_NQN_PREFIX = 'nqn.2014-08.org.nvmexpress:uuid:';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
-const DOMAIN_NQN_RE = new RegExp(`^nqn\\.(\\d{4})-(\\d{2})\\.(${LABEL}(?:\\.${LABEL})*)(:.*)?$`, 's');
+const DOMAIN_NQN_RE = new RegExp(
+  `^nqn\\.(\\d{4})-(\\d{2})\\.(${LABEL}(?:\\.${LABEL})*)(:.*)?$`,
+  's',
+);
 
 const SPEC = '(NVMe Base 2.0, 4.5)';
 
@@ -22,13 +25,15 @@ const SPEC = '(NVMe Base 2.0, 4.5)';
  * is expected (for CLI and API error messages). Never throws; `assertNqn` throws instead.
  */
 export function validateNqn(nqn: string): string | null {
-  if (typeof nqn !== 'string' || nqn.length === 0) return `an NQN must be a non-empty string ${SPEC}`;
+  if (typeof nqn !== 'string' || nqn.length === 0)
+    return `an NQN must be a non-empty string ${SPEC}`;
   const shown = nqn.length > 64 ? `${nqn.slice(0, 64)}…` : nqn;
   const bytes = Buffer.byteLength(nqn, 'utf8');
   if (bytes > NQN_MAX_BYTES) {
     return `NQN "${shown}" is ${bytes} bytes; an NQN is at most ${NQN_MAX_BYTES} bytes of UTF-8 ${SPEC}`;
   }
-  if (nqn.includes('\0')) return `NQN "${shown}" contains a NUL character, which no NQN may hold ${SPEC}`;
+  if (nqn.includes('\0'))
+    return `NQN "${shown}" contains a NUL character, which no NQN may hold ${SPEC}`;
   if (nqn.startsWith(UUID_NQN_PREFIX)) {
     const uuid = nqn.slice(UUID_NQN_PREFIX.length);
     return UUID_RE.test(uuid)
@@ -40,7 +45,8 @@ export function validateNqn(nqn: string): string | null {
     return `NQN "${shown}" is not of the form nqn.yyyy-mm.reverse.domain[:name] or ${UUID_NQN_PREFIX}<uuid> ${SPEC}`;
   }
   const month = Number(m[2]);
-  if (month < 1 || month > 12) return `NQN "${shown}" has month ${m[2]}; expected 01..12 in nqn.yyyy-mm ${SPEC}`;
+  if (month < 1 || month > 12)
+    return `NQN "${shown}" has month ${m[2]}; expected 01..12 in nqn.yyyy-mm ${SPEC}`;
   if (m[4] === ':') return `NQN "${shown}" ends in ':'; expected a name after the colon ${SPEC}`;
   return null;
 }

@@ -13,7 +13,7 @@ describe('completion errors', () => {
   it('names the status from an error CQE and keeps SCT, SC and DNR', () => {
     // SCT 0 SC 0x80 LBA Out of Range, DNR: status field = (0x80 << 1) | (1 << 15).
     const cqe = Buffer.alloc(16);
-    cqe.writeUInt16LE(0x80 << 1 | 0x8000, 14);
+    cqe.writeUInt16LE((0x80 << 1) | 0x8000, 14);
     const err = completionError(cqe, 'Read ns 1 lba 10+8');
     expect(err).toBeInstanceOf(NvmeStatusError);
     expect([err.sct, err.sc, err.dnr]).toEqual([0, 0x80, true]);

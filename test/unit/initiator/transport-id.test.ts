@@ -15,7 +15,9 @@ describe('parseTransportId, URI form', () => {
   });
 
   it('keeps the colons of an NQN verbatim and defaults the port to 4420', () => {
-    const id = parseTransportId('tcp://storage.local/nqn.2014-08.org.nvmexpress:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427');
+    const id = parseTransportId(
+      'tcp://storage.local/nqn.2014-08.org.nvmexpress:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427',
+    );
     expect(id.trsvcid).toBe('4420');
     expect(id.subnqn).toBe('nqn.2014-08.org.nvmexpress:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427');
   });

@@ -1,0 +1,136 @@
+/**
+ * The seam's bookkeeping in one place: every bdev built on this class checks ranges at entry
+ * (SPDK lib/bdev/bdev.c), counts its operations in `stats`, and reports every failure as an
+ * `NvmeStatusError`. Subclasses implement only the already-validated block operations.
+ */
+import {
+  type Bdev,
+  type LbaRange,
+  type WriteOptions,
+  BdevStats,
+  blocksOf,
+  checkRange,
+} from './bdev.js';
+import { GenericStatus, NvmeStatusError, StatusCodeType, internalError } from '../nvme/status.js';
+
+export interface BdevGeometry {
+  name: string;
+  /** 512 or 4096. */
+  blockSize: number;
+  blockCount: number;
+}
+
+/** Logical block sizes this project serves (NVMe LBA formats, NBD minimum block size). */
+export const SUPPORTED_BLOCK_SIZES: readonly number[] = [512, 4096];
+
+/** Validates a geometry once, at construction; a user mistake gets one clear sentence. */
+export function checkGeometry(g: BdevGeometry): void {
+  if (!SUPPORTED_BLOCK_SIZES.includes(g.blockSize)) {
+    throw new RangeError(
+      `${g.name}: block size ${g.blockSize} is not supported; expected 512 or 4096`,
+    );
+  }
+  if (!Number.isSafeInteger(g.blockCount) || g.blockCount < 1) {
+    throw new RangeError(`${g.name}: block count ${g.blockCount} is not a positive whole number`);
+  }
+}
+
+/** Any failure below becomes an NvmeStatusError; one already is passes through unchanged. */
+export function toStatusError(err: unknown, what: string): NvmeStatusError {
+  if (err instanceof NvmeStatusError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return internalError(`${what}: ${message}`);
+}
+
+export abstract class BaseBdev implements Bdev {
+  readonly name: string;
+  readonly blockSize: number;
+  readonly blockCount: number;
+  readonly stats = new BdevStats();
+  private closed = false;
+
+  constructor(geometry: BdevGeometry) {
+    checkGeometry(geometry);
+    this.name = geometry.name;
+    this.blockSize = geometry.blockSize;
+    this.blockCount = geometry.blockCount;
+  }
+
+  protected abstract readBlocks(lba: number, blocks: number): Promise<Buffer>;
+  protected abstract writeBlocks(lba: number, data: Buffer, fua: boolean): Promise<void>;
+  protected abstract flushAll(): Promise<void>;
+  protected abstract zeroBlocks(lba: number, blocks: number): Promise<void>;
+  protected abstract deallocateRanges(ranges: readonly LbaRange[]): Promise<void>;
+  protected abstract closeBdev(): Promise<void>;
+
+  async read(lba: number, blocks: number): Promise<Buffer> {
+    return this.run('read', () => {
+      checkRange(this, lba, blocks);
+      return this.readBlocks(lba, blocks);
+    }).then((buf) => {
+      this.stats.readOps++;
+      this.stats.readBytes += buf.length;
+      return buf;
+    });
+  }
+
+  async write(lba: number, data: Buffer, opts?: WriteOptions): Promise<void> {
+    await this.run('write', () => {
+      checkRange(this, lba, blocksOf(this, data));
+      return this.writeBlocks(lba, data, opts?.fua ?? false);
+    });
+    this.stats.writeOps++;
+    this.stats.writeBytes += data.length;
+  }
+
+  async flush(): Promise<void> {
+    await this.run('flush', () => this.flushAll());
+    this.stats.flushOps++;
+  }
+
+  async writeZeroes(lba: number, blocks: number): Promise<void> {
+    await this.run('write zeroes', () => {
+      checkRange(this, lba, blocks);
+      return this.zeroBlocks(lba, blocks);
+    });
+    this.stats.writeZeroesOps++;
+  }
+
+  async deallocate(ranges: readonly LbaRange[]): Promise<void> {
+    await this.run('deallocate', () => {
+      for (const r of ranges) checkRange(this, r.lba, r.blocks);
+      return this.deallocateRanges(ranges);
+    });
+    this.stats.deallocateOps++;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.closeBdev();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Runs one checked operation: a closed bdev answers Namespace Not Ready (NVM CS 1.0 Figure 15),
+   * any failure is counted and surfaces as an NvmeStatusError.
+   */
+  protected async run<T>(what: string, op: () => Promise<T>): Promise<T> {
+    try {
+      if (this.closed) {
+        throw new NvmeStatusError(
+          StatusCodeType.Generic,
+          GenericStatus.NamespaceNotReady,
+          `${this.name}: ${what} after close`,
+        );
+      }
+      return await op();
+    } catch (err) {
+      this.stats.errors++;
+      throw toStatusError(err, `${this.name}: ${what}`);
+    }
+  }
+}

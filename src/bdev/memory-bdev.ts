@@ -1,0 +1,150 @@
+/**
+ * A sparse RAM disk (SPDK module/bdev/malloc, nbdkit memory plugin): capacity costs nothing until
+ * written. Storage is a map of fixed-size chunks, each with a per-block allocation map, so that
+ * blockStatus reports holes at block granularity and a chunk whose blocks are all deallocated is
+ * freed. A never-written or deallocated block reads as zeroes.
+ */
+import type { BlockStatusExtent, LbaRange } from './bdev.js';
+import { BaseBdev, type BdevGeometry } from './base-bdev.js';
+import { checkRange } from './bdev.js';
+
+/** Bytes per chunk: large enough that the map stays small, small enough that sparse writes stay cheap. */
+export const MEMORY_CHUNK_BYTES = 64 * 1024;
+
+const HOLE = 0;
+const DATA = 1;
+
+interface Chunk {
+  data: Buffer;
+  /** One byte per block: HOLE or DATA. */
+  state: Uint8Array;
+  allocated: number;
+}
+
+export type MemoryBdevOptions = BdevGeometry;
+
+export class MemoryBdev extends BaseBdev {
+  private readonly chunks = new Map<number, Chunk>();
+  private readonly blocksPerChunk: number;
+
+  constructor(opts: MemoryBdevOptions) {
+    super(opts);
+    this.blocksPerChunk = MEMORY_CHUNK_BYTES / this.blockSize;
+  }
+
+  /** Bytes of RAM holding data (chunks allocated), for tests and the admin API. */
+  get allocatedBytes(): number {
+    return this.chunks.size * MEMORY_CHUNK_BYTES;
+  }
+
+  protected async readBlocks(lba: number, blocks: number): Promise<Buffer> {
+    const out = Buffer.alloc(blocks * this.blockSize);
+    this.forEachPiece(lba, blocks, (chunkIndex, first, count, outBlock) => {
+      const chunk = this.chunks.get(chunkIndex);
+      if (!chunk) return; // out is already zero
+      const from = first * this.blockSize;
+      chunk.data.copy(out, outBlock * this.blockSize, from, from + count * this.blockSize);
+    });
+    return out;
+  }
+
+  protected async writeBlocks(lba: number, data: Buffer): Promise<void> {
+    this.forEachPiece(lba, data.length / this.blockSize, (chunkIndex, first, count, inBlock) => {
+      const chunk = this.chunkFor(chunkIndex);
+      const from = inBlock * this.blockSize;
+      data.copy(chunk.data, first * this.blockSize, from, from + count * this.blockSize);
+      for (let b = first; b < first + count; b++) {
+        if (chunk.state[b] === HOLE) {
+          chunk.state[b] = DATA;
+          chunk.allocated++;
+        }
+      }
+    });
+  }
+
+  /** Memory holds nothing volatile beyond itself. */
+  protected async flushAll(): Promise<void> {}
+
+  /** Zeroed blocks become holes: the cheapest way to read as zero, as nbdkit memory trims on zero. */
+  protected async zeroBlocks(lba: number, blocks: number): Promise<void> {
+    this.punch(lba, blocks);
+  }
+
+  protected async deallocateRanges(ranges: readonly LbaRange[]): Promise<void> {
+    for (const r of ranges) this.punch(r.lba, r.blocks);
+  }
+
+  protected async closeBdev(): Promise<void> {
+    this.chunks.clear();
+  }
+
+  async blockStatus(lba: number, blocks: number): Promise<BlockStatusExtent[]> {
+    return this.run('block status', async () => {
+      checkRange(this, lba, blocks);
+      const extents: BlockStatusExtent[] = [];
+      const add = (state: BlockStatusExtent['state'], n: number): void => {
+        const last = extents[extents.length - 1];
+        if (last && last.state === state) last.blocks += n;
+        else extents.push({ state, blocks: n });
+      };
+      this.forEachPiece(lba, blocks, (chunkIndex, first, count) => {
+        const chunk = this.chunks.get(chunkIndex);
+        if (!chunk) return add('hole', count);
+        for (let b = first; b < first + count; b++) {
+          add(chunk.state[b] === DATA ? 'data' : 'hole', 1);
+        }
+      });
+      return extents;
+    });
+  }
+
+  private chunkFor(index: number): Chunk {
+    let chunk = this.chunks.get(index);
+    if (!chunk) {
+      chunk = {
+        data: Buffer.alloc(MEMORY_CHUNK_BYTES),
+        state: new Uint8Array(this.blocksPerChunk),
+        allocated: 0,
+      };
+      this.chunks.set(index, chunk);
+    }
+    return chunk;
+  }
+
+  /** Deallocates blocks: zero their bytes (so reads need no map lookup) and free emptied chunks. */
+  private punch(lba: number, blocks: number): void {
+    this.forEachPiece(lba, blocks, (chunkIndex, first, count) => {
+      const chunk = this.chunks.get(chunkIndex);
+      if (!chunk) return;
+      if (count === this.blocksPerChunk) {
+        this.chunks.delete(chunkIndex);
+        return;
+      }
+      chunk.data.fill(0, first * this.blockSize, (first + count) * this.blockSize);
+      for (let b = first; b < first + count; b++) {
+        if (chunk.state[b] === DATA) {
+          chunk.state[b] = HOLE;
+          chunk.allocated--;
+        }
+      }
+      if (chunk.allocated === 0) this.chunks.delete(chunkIndex);
+    });
+  }
+
+  /** Cuts [lba, lba+blocks) at chunk boundaries: (chunk, first block in it, count, offset in request). */
+  private forEachPiece(
+    lba: number,
+    blocks: number,
+    fn: (chunkIndex: number, first: number, count: number, requestBlock: number) => void,
+  ): void {
+    let done = 0;
+    while (done < blocks) {
+      const at = lba + done;
+      const chunkIndex = Math.floor(at / this.blocksPerChunk);
+      const first = at % this.blocksPerChunk;
+      const count = Math.min(blocks - done, this.blocksPerChunk - first);
+      fn(chunkIndex, first, count, done);
+      done += count;
+    }
+  }
+}

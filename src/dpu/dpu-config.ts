@@ -1,0 +1,155 @@
+/**
+ * The DPU's configuration, typed once (STYLE.md 12): the same TypeBox schema checks a `--config`
+ * file and the command line, whose flags are this schema's keys in kebab-case (`nbdListen` is
+ * `--nbd-listen`), so the two cannot drift. Semantic rules the schema cannot say (exactly one leg
+ * source, a stripe size only for stripes) are checked in `checkDpuConfig` with one sentence each.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { parseSize } from '../bdev/bdev.js';
+import { checkSchema, ConfigError } from './schema-check.js';
+
+export const LAYOUTS = ['single', 'concat', 'stripe', 'mirror'] as const;
+export type Layout = (typeof LAYOUTS)[number];
+
+export const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+
+/** The NBD port IANA assigned (NBD protocol document, "Transport"). */
+export const NBD_DEFAULT_PORT = 10809;
+export const DEFAULT_NBD_LISTEN = `127.0.0.1:${NBD_DEFAULT_PORT}`;
+export const DEFAULT_EXPORT_NAME = 'vol0';
+/** RAID-0 chunk when none is given: SPDK's raid bdev and mdadm both default to 64 KiB-512 KiB. */
+export const DEFAULT_STRIPE_SIZE = '64KiB';
+/** Write-intent bitmap granularity when none is given: one bit per 1 MiB, as md's bitmap chunk is sized. */
+export const DEFAULT_REGION_SIZE = '1MiB';
+
+const SIZE_PATTERN = '^\\d+(\\.\\d+)?\\s*([kKmMgGtTpP]i?[bB]?)?$';
+const SizeSchema = Type.Union([
+  Type.Integer({ minimum: 1 }),
+  Type.String({ pattern: SIZE_PATTERN, description: 'bytes, or a size like 64KiB' }),
+]);
+
+export const DpuConfigSchema = Type.Object(
+  {
+    connect: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'tcp://HOST:PORT/SUBNQN of each leg, in layout order',
+      }),
+    ),
+    discover: Type.Optional(
+      Type.String({ minLength: 1, description: 'HOST:PORT of a discovery controller' }),
+    ),
+    farm: Type.Optional(Type.String({ minLength: 1, description: 'path to a farm.json' })),
+    layout: Type.Union(
+      LAYOUTS.map((l) => Type.Literal(l)),
+      { description: 'single | concat | stripe | mirror' },
+    ),
+    stripeSize: Type.Optional(SizeSchema),
+    regionSize: Type.Optional(SizeSchema),
+    nbdListen: Type.Optional(Type.String({ minLength: 1, description: 'HOST:PORT' })),
+    nbdSocket: Type.Optional(Type.String({ minLength: 1, description: 'unix socket path' })),
+    exportName: Type.Optional(Type.String({ minLength: 1 })),
+    stateDir: Type.Optional(Type.String({ minLength: 1 })),
+    hostnqn: Type.Optional(Type.String({ minLength: 1 })),
+    reconnectDelayMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    maxReconnectDelayMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    logLevel: Type.Optional(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)))),
+  },
+  { additionalProperties: false },
+);
+
+export type DpuConfig = Static<typeof DpuConfigSchema>;
+
+/** Keys whose values are paths; a config file's relative paths are taken from its own folder. */
+const PATH_KEYS = ['farm', 'nbdSocket', 'stateDir'] as const;
+
+/** Checks the schema and the rules between fields; returns the config or throws a ConfigError. */
+export function checkDpuConfig(value: unknown, what = 'configuration'): DpuConfig {
+  const cfg = checkSchema(DpuConfigSchema, value, what);
+  const sources = (['connect', 'discover', 'farm'] as const).filter((k) => cfg[k] !== undefined);
+  if (sources.length !== 1) {
+    throw new ConfigError(
+      sources.length === 0
+        ? `${what} names no storage: give --connect tcp://HOST:PORT/SUBNQN, --discover HOST:PORT or --farm DIR/farm.json`
+        : `${what} names storage twice (${sources.join(' and ')}); give exactly one of connect, discover or farm`,
+    );
+  }
+  if (cfg.stripeSize !== undefined && cfg.layout !== 'stripe') {
+    throw new ConfigError(
+      `${what}: a stripe size applies only to --layout stripe, not ${cfg.layout}`,
+    );
+  }
+  if (cfg.regionSize !== undefined && cfg.layout !== 'mirror') {
+    throw new ConfigError(
+      `${what}: a region size applies only to --layout mirror, not ${cfg.layout}`,
+    );
+  }
+  if (cfg.layout === 'single' && cfg.connect && cfg.connect.length !== 1) {
+    throw new ConfigError(
+      `${what}: --layout single takes one leg, got ${cfg.connect.length}; use concat, stripe or mirror for more`,
+    );
+  }
+  if (cfg.layout === 'mirror' && cfg.connect && cfg.connect.length < 2) {
+    throw new ConfigError(`${what}: --layout mirror needs at least two legs, got 1`);
+  }
+  for (const key of ['stripeSize', 'regionSize'] as const) {
+    const v = cfg[key];
+    if (typeof v === 'string') {
+      try {
+        parseSize(v);
+      } catch (err) {
+        throw new ConfigError(`${what}: ${key}: ${(err as Error).message}`);
+      }
+    }
+  }
+  for (const key of ['nbdListen', 'discover'] as const) {
+    const v = cfg[key];
+    if (v !== undefined) parseHostPort(v, key === 'nbdListen' ? '--nbd-listen' : '--discover');
+  }
+  return cfg;
+}
+
+/** Reads a JSON config file; relative paths in it are resolved against the file's folder. */
+export async function loadDpuConfigFile(file: string): Promise<Partial<DpuConfig>> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`--config ${file} cannot be used: ${(err as Error).message}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new ConfigError(`--config ${file} must hold one JSON object`);
+  }
+  const cfg = { ...(json as Record<string, unknown>) };
+  for (const key of PATH_KEYS) {
+    const v = cfg[key];
+    if (typeof v === 'string' && !isAbsolute(v)) cfg[key] = resolve(dirname(file), v);
+  }
+  return cfg as Partial<DpuConfig>;
+}
+
+/** A size field in bytes (the schema admits a number of bytes or a size string). */
+export function sizeInBytes(value: number | string | undefined, fallback: string): number {
+  if (value === undefined) return parseSize(fallback);
+  return typeof value === 'number' ? value : parseSize(value);
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses HOST:PORT (IPv6 in brackets); `flag` names the option in the error sentence. */
+export function parseHostPort(text: string, flag: string, defaultPort?: number): HostPort {
+  const m = /^(\[[^\]]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(text.trim());
+  const port = m?.[2] !== undefined ? Number(m[2]) : defaultPort;
+  if (!m || port === undefined || port > 65535) {
+    throw new ConfigError(
+      `${flag} "${text}" is not HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:${NBD_DEFAULT_PORT}`,
+    );
+  }
+  const host = m[1].startsWith('[') ? m[1].slice(1, -1) : m[1];
+  return { host, port };
+}

@@ -1,0 +1,220 @@
+/**
+ * One client connection to the NBD server: the fixed newstyle handshake, then transmission.
+ * A state machine over the framer (STYLE.md rule 4): the state is one enum changed only by
+ * `setState()`. Requests run concurrently and are answered as they complete (proto.md allows
+ * out-of-order replies); a bad request or a bdev failure answers that request only, and only a
+ * protocol violation ends the connection.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { CorkedWriter } from './corked-writer.js';
+import { decodeOptionCode, encodeGreeting } from './handshake-codec.js';
+import { NbdError, NbdProtocolError } from './nbd-error.js';
+import type { NbdExport } from './nbd-export.js';
+import { FrameKind, NbdFramer, type Frame } from './nbd-framer.js';
+import { OptionNegotiator, optionName } from './option-negotiator.js';
+import {
+  ClientFlag,
+  HandshakeFlag,
+  INTEROPERABLE_MAXIMUM_BLOCK_SIZE,
+  NbdCommand,
+} from './protocol.js';
+import {
+  errorReply,
+  executeRequest,
+  validateRequest,
+  type NbdRequest,
+  type TransmissionContext,
+} from './request-handler.js';
+import { commandName, decodeRequestHeader } from './transmission-codec.js';
+
+export const enum SessionState {
+  /** Greeting sent; waiting for the client flags. */
+  AwaitClientFlags = 'await-client-flags',
+  Options = 'options',
+  Transmission = 'transmission',
+  /** NBD_CMD_DISC or server shutdown: no new requests; close once in-flight ones are answered. */
+  Draining = 'draining',
+  Closed = 'closed',
+}
+
+/** Option data larger than this is a denial of service (names and queries are ≤ 4096 bytes). */
+const MAX_OPTION_DATA = 64 * 1024;
+/**
+ * WRITE payloads are read up to twice the maximum block size so that an oversized write gets an
+ * EINVAL reply (as nbdkit skips them); beyond that the connection is dropped.
+ */
+const MAX_WRITE_PAYLOAD = 2 * INTEROPERABLE_MAXIMUM_BLOCK_SIZE;
+/** Requests served at once per connection before reading pauses. */
+const MAX_IN_FLIGHT = 256;
+const KNOWN_CLIENT_FLAGS = ClientFlag.FixedNewstyle | ClientFlag.NoZeroes;
+
+export class ServerSession {
+  private state = SessionState.AwaitClientFlags;
+  private readonly framer = new NbdFramer(FrameKind.ClientFlags, { maxPayload: MAX_OPTION_DATA });
+  private readonly writer: CorkedWriter;
+  private negotiator: OptionNegotiator | undefined;
+  private ctx: TransmissionContext | undefined;
+  private inFlight = 0;
+  private paused = false;
+  /** Resolves when the socket has closed. */
+  readonly closed: Promise<void>;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly exports: readonly NbdExport[],
+    private readonly log: Logger,
+  ) {
+    this.writer = new CorkedWriter(socket);
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('close', () => this.setState(SessionState.Closed));
+    socket.on('error', (err) => this.log.debug({ err }, 'socket error'));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.updateFlow());
+  }
+
+  start(): void {
+    this.writer.write([encodeGreeting(HandshakeFlag.FixedNewstyle | HandshakeFlag.NoZeroes)]);
+  }
+
+  /** Server shutdown: answers in-flight requests, then closes (proto.md "Terminating"). */
+  async shutdown(): Promise<void> {
+    if (this.state === SessionState.Transmission) this.drain();
+    else if (this.state !== SessionState.Draining) this.socket.destroy();
+    await this.closed;
+  }
+
+  private setState(next: SessionState): void {
+    if (this.state === next || this.state === SessionState.Closed) return;
+    this.log.trace({ from: this.state, to: next }, 'session state');
+    this.state = next;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === SessionState.Draining || this.state === SessionState.Closed) return;
+    try {
+      this.framer.push(chunk, (frame) => this.onFrame(frame));
+    } catch (err) {
+      this.hardDisconnect(err);
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    switch (this.state) {
+      case SessionState.AwaitClientFlags:
+        return this.onClientFlags(frame.header.readUInt32BE(0));
+      case SessionState.Options:
+        return this.onOption(decodeOptionCode(frame.header), frame.payload);
+      case SessionState.Transmission:
+        return this.onRequest(frame);
+      default:
+        // proto.md: nothing may follow NBD_CMD_DISC; anything that does is ignored.
+        return;
+    }
+  }
+
+  private onClientFlags(flags: number): void {
+    // proto.md "Client flags": the server MUST drop the connection on an unknown flag.
+    if (flags & ~KNOWN_CLIENT_FLAGS) {
+      throw new NbdProtocolError(
+        'NBD_ERR_BAD_CLIENT_FLAGS',
+        `client flags 0x${flags.toString(16)} include unknown bits`,
+      );
+    }
+    this.negotiator = new OptionNegotiator(this.exports, (flags & ClientFlag.NoZeroes) !== 0);
+    this.framer.expect = FrameKind.Option;
+    this.setState(SessionState.Options);
+  }
+
+  private onOption(option: number, data: Buffer): void {
+    const outcome = this.negotiator!.handle(option, data);
+    this.log.debug({ option: optionName(option), outcome: outcome.kind }, 'option');
+    switch (outcome.kind) {
+      case 'continue':
+        this.writer.write(outcome.replies);
+        return;
+      case 'transmission':
+        this.writer.write(outcome.replies);
+        this.ctx = {
+          export: outcome.export,
+          structuredReplies: this.negotiator!.structuredReplies,
+          baseAllocation: outcome.baseAllocation,
+        };
+        this.framer.expect = FrameKind.Request;
+        this.framer.maxPayload = MAX_WRITE_PAYLOAD;
+        this.log.info(
+          { export: outcome.export.name, structuredReplies: this.ctx.structuredReplies },
+          'client entered transmission',
+        );
+        this.setState(SessionState.Transmission);
+        return;
+      case 'abort':
+        this.writer.write(outcome.replies);
+        this.setState(SessionState.Draining);
+        this.finish();
+        return;
+      case 'disconnect':
+        throw new NbdProtocolError('NBD_ERR_UNKNOWN_EXPORT', outcome.reason);
+    }
+  }
+
+  private onRequest(frame: Frame): void {
+    const header = decodeRequestHeader(frame.header);
+    if (header.type === NbdCommand.Disc) {
+      this.log.debug('client sent NBD_CMD_DISC');
+      this.drain();
+      return;
+    }
+    const req: NbdRequest = { ...header, data: frame.payload };
+    this.inFlight++;
+    this.updateFlow();
+    void this.serve(req, this.ctx!);
+  }
+
+  private async serve(req: NbdRequest, ctx: TransmissionContext): Promise<void> {
+    let reply: Buffer[];
+    try {
+      validateRequest(req, ctx);
+      reply = await executeRequest(req, ctx);
+    } catch (err) {
+      // A refused request is the client's doing (debug); a bdev failure is worth a warning.
+      const level = err instanceof NbdError ? 'debug' : 'warn';
+      this.log[level](
+        { err, cmd: commandName(req.type), offset: req.offset, length: req.length },
+        'request failed',
+      );
+      reply = errorReply(req, ctx, err);
+    }
+    this.writer.write(reply);
+    this.inFlight--;
+    if (this.state === SessionState.Draining) {
+      if (this.inFlight === 0) this.finish();
+    } else this.updateFlow();
+  }
+
+  /** Pauses reading while too many requests are in flight or the socket's buffer is full. */
+  private updateFlow(): void {
+    if (this.state !== SessionState.Transmission) return;
+    const busy = this.inFlight >= MAX_IN_FLIGHT || this.socket.writableNeedDrain;
+    if (busy && !this.paused) this.socket.pause();
+    else if (!busy && this.paused) this.socket.resume();
+    this.paused = busy;
+  }
+
+  private drain(): void {
+    this.setState(SessionState.Draining);
+    this.socket.pause();
+    if (this.inFlight === 0) this.finish();
+  }
+
+  /** Closes after everything written so far has been flushed to the kernel. */
+  private finish(): void {
+    this.socket.end(() => this.socket.destroy());
+  }
+
+  private hardDisconnect(err: unknown): void {
+    this.log.warn({ err }, 'protocol violation; closing the connection');
+    this.setState(SessionState.Closed);
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * The host end of one NVMe/TCP connection (one NVMe queue): the ICReq/ICResp exchange, command
+ * identifiers, in-capsule data or R2T-driven H2CData for writes, C2HData for reads, and the
+ * mapping of every way a command can end into one settled promise (NVMe/TCP 1.0, 3.3 "Data
+ * Transfers" and 3.6). Queue depth and deadlines are the caller's business (src/initiator).
+ */
+import net from 'node:net';
+import pino, { type Logger } from 'pino';
+import { CQE_CID, CQE_SIZE, CQE_STATUS, cqeOk, encodeCqeStatus } from '../../nvme/cqe.js';
+import { SGL_DESCRIPTOR_SIZE, SGL_IDENTIFIER, SGL_LENGTH, SglSubtype, SglType } from '../../nvme/sgl.js';
+import { SQE_DPTR, setSqeCid } from '../../nvme/sqe.js';
+import { GenericStatus, StatusCodeType } from '../../nvme/status.js';
+import { sliceBuffers, totalLength } from './buffer-list.js';
+import { TcpConnectTimeoutError, TcpConnectionClosedError, TcpPeerTerminatedError, TcpTransportError, TermReqFes } from './errors.js';
+import {
+  CAPSULE_RESP_CQE,
+  DATA_CCCID,
+  IC_DGST,
+  IC_MAXH2CDATA,
+  IC_PDA,
+  IC_PFV,
+  MAX_PDA,
+  MIN_MAXH2CDATA,
+  PFV_1_0,
+  type Pdu,
+  PduType,
+  R2T_CCCID,
+  R2T_R2TL,
+  encodeCapsuleCmd,
+  encodeH2CData,
+  encodeIcReq,
+  pdaAlignment,
+} from './pdu.js';
+import { QueueState, TcpQueueCore } from './queue-core.js';
+
+export interface HostQueueOptions {
+  host: string;
+  port: number;
+  /** Ask for header digests (ICReq HDGST_ENABLE). */
+  hdgst?: boolean;
+  /** Ask for data digests (ICReq DDGST_ENABLE). */
+  ddgst?: boolean;
+  /** Limit for TCP connect plus the IC exchange; 0 = none. */
+  connectTimeoutMs?: number;
+  logger?: Logger;
+  /** HPDA to ask for, 0..31 (C2HData PDO alignment of (HPDA+1)*4 bytes). */
+  hpda?: number;
+  /** MAXR2T to advertise, 0's based: outstanding R2Ts per command we accept. */
+  maxR2T?: number;
+  /** Largest C2HData data section accepted from the controller in one PDU. */
+  maxC2HData?: number;
+}
+
+export interface HostSubmitIo {
+  /** Host-to-controller data: in-capsule up to inCapsuleDataSize, else sent on R2T. */
+  data?: Buffer | readonly Buffer[];
+  /** Controller-to-host data length (the Transport SGL Data Block length). */
+  readLength?: number;
+}
+
+export interface HostCompletion {
+  /** The 16-byte CQE (from the CapsuleResp, or synthesized for a C2HData SUCCESS). */
+  cqe: Buffer;
+  /** The bytes the controller sent with C2HData, when there were any. */
+  data?: Buffer;
+}
+
+/** NVMe/TCP admin queue in-capsule data size (NVMe/TCP 1.0, 3.3.1: 8 KiB for admin/fabrics). */
+export const ADMIN_IN_CAPSULE_DATA_SIZE = 8192;
+/** Command identifiers 0..0xFFFE; 0xFFFF is kept out ("no CID" in error log entries). */
+const MAX_CID = 0xfffe;
+const DEFAULT_MAX_C2H_DATA = 64 * 1024 * 1024;
+
+interface HostCommand {
+  cid: number;
+  resolve(c: HostCompletion): void;
+  reject(err: Error): void;
+  write: Buffer | readonly Buffer[] | undefined;
+  writeLength: number;
+  readLength: number;
+  /** C2HData bytes received so far (they arrive in order). */
+  received: number;
+  /** The one C2HData view when a single PDU carried all the data. */
+  view: Buffer | undefined;
+  /** Assembly buffer when the data came in several PDUs. */
+  assembled: Buffer | undefined;
+  /** A C2HData data digest did not match: the command fails with Transient Transport Error. */
+  digestError: boolean;
+}
+
+const TRANSPORT_SGL_ID = (SglType.TransportDataBlock << 4) | SglSubtype.Transport;
+const IN_CAPSULE_SGL_ID = (SglType.DataBlock << 4) | SglSubtype.Offset;
+
+/** SGL1 in place: zeroed address, `length`, identifier byte (NVMe/TCP 1.0, 3.3.1.1). */
+function setSgl1(sqe: Buffer, id: number, length: number): void {
+  sqe.fill(0, SQE_DPTR, SQE_DPTR + SGL_DESCRIPTOR_SIZE);
+  sqe.writeUInt32LE(length, SQE_DPTR + SGL_LENGTH);
+  sqe[SQE_DPTR + SGL_IDENTIFIER] = id;
+}
+
+const silentLogger = (): Logger => pino({ level: 'silent' });
+
+export class HostQueue extends TcpQueueCore {
+  /** In-capsule data accepted by the controller; the initiator sets it from IOCCSZ for I/O queues. */
+  inCapsuleDataSize = ADMIN_IN_CAPSULE_DATA_SIZE;
+  /** MAXH2CDATA from the ICResp. */
+  maxH2CData = MIN_MAXH2CDATA;
+  private readonly commands: (HostCommand | undefined)[] = [];
+  private readonly freeCids: number[] = [];
+  private nextCid = 0;
+  private readonly maxC2HData: number;
+  private established: { resolve(): void; reject(err: Error): void } | undefined;
+
+  private constructor(socket: net.Socket, private readonly opts: HostQueueOptions, logger: Logger) {
+    super(socket, false, logger);
+    this.maxC2HData = opts.maxC2HData ?? DEFAULT_MAX_C2H_DATA;
+  }
+
+  /** Connects, sends ICReq and resolves once a valid ICResp arrived. */
+  static async connect(opts: HostQueueOptions): Promise<HostQueue> {
+    const hpda = opts.hpda ?? 0;
+    if (!Number.isInteger(hpda) || hpda < 0 || hpda > MAX_PDA) {
+      throw new RangeError(`hpda ${hpda} is not an integer from 0 to ${MAX_PDA}`);
+    }
+    const log = (opts.logger ?? silentLogger()).child({ transport: 'tcp', peer: `${opts.host}:${opts.port}` });
+    const socket = net.connect({ host: opts.host, port: opts.port });
+    const queue = new HostQueue(socket, opts, log);
+    const ready = new Promise<void>((resolve, reject) => {
+      queue.established = { resolve, reject };
+    });
+    queue.write(
+      encodeIcReq({
+        pfv: PFV_1_0,
+        hpda,
+        hdgst: opts.hdgst ?? false,
+        ddgst: opts.ddgst ?? false,
+        maxr2t: opts.maxR2T ?? 0,
+      }),
+    );
+    const ms = opts.connectTimeoutMs ?? 0;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await (ms > 0
+        ? Promise.race([
+            ready,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new TcpConnectTimeoutError(opts.host, opts.port, ms)), ms);
+            }),
+          ])
+        : ready);
+    } catch (err) {
+      queue.destroy(err as Error);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    return queue;
+  }
+
+  /** Commands submitted and not yet completed. */
+  get outstanding(): number {
+    return this.nextCid - this.freeCids.length;
+  }
+
+  /**
+   * Sends a command. Sets the CID and SGL1 of `sqe` (which is modified), sends write data in the
+   * capsule or on R2T, and resolves with the CQE (any status) and the read data. Rejects only
+   * when the connection fails or is closed before the command completes.
+   */
+  submit(sqe: Buffer, io?: HostSubmitIo): Promise<HostCompletion> {
+    if (this.state !== QueueState.Ready) {
+      return Promise.reject(new TcpConnectionClosedError(`NVMe/TCP queue to ${this.remoteAddress} is not connected`));
+    }
+    const write = io?.data;
+    const writeLength = write ? totalLength(write) : 0;
+    const readLength = io?.readLength ?? 0;
+    if (writeLength > 0 && readLength > 0) {
+      return Promise.reject(new RangeError('a command moves data in one direction only over NVMe/TCP'));
+    }
+    const cid = this.allocCid();
+    if (cid < 0) return Promise.reject(new RangeError(`more than ${MAX_CID + 1} commands outstanding`));
+    setSqeCid(sqe, cid);
+    const inCapsule = writeLength > 0 && writeLength <= this.inCapsuleDataSize;
+    if (inCapsule) setSgl1(sqe, IN_CAPSULE_SGL_ID, writeLength);
+    else setSgl1(sqe, TRANSPORT_SGL_ID, writeLength > 0 ? writeLength : readLength);
+    return new Promise<HostCompletion>((resolve, reject) => {
+      this.commands[cid] = {
+        cid,
+        resolve,
+        reject,
+        write: inCapsule ? undefined : write,
+        writeLength: inCapsule ? 0 : writeLength,
+        readLength,
+        received: 0,
+        view: undefined,
+        assembled: undefined,
+        digestError: false,
+      };
+      if (inCapsule) this.sendPdu(encodeCapsuleCmd(sqe, writeLength, this.tx), write, writeLength);
+      else this.sendPdu(encodeCapsuleCmd(sqe, 0, this.tx));
+    });
+  }
+
+  /** Closes the connection; outstanding commands reject with a connection-closed error. */
+  close(): void {
+    this.shutdown();
+  }
+
+  private allocCid(): number {
+    const free = this.freeCids.pop();
+    if (free !== undefined) return free;
+    return this.nextCid > MAX_CID ? -1 : this.nextCid++;
+  }
+
+  protected checkHeader(type: PduType, dataLength: number): void {
+    const initializing = this.state === QueueState.Initializing;
+    if (type === PduType.C2HTermReq) return;
+    if (initializing !== (type === PduType.IcResp)) {
+      throw new TcpTransportError(
+        TermReqFes.PduSequenceError,
+        0,
+        `PDU type 0x${type.toString(16)} while ${initializing ? 'waiting for ICResp' : 'connected'}`,
+      );
+    }
+    if (type === PduType.C2HData && dataLength > this.maxC2HData) {
+      throw new TcpTransportError(
+        TermReqFes.DataTransferLimitExceeded,
+        0,
+        `C2HData of ${dataLength} bytes, more than the ${this.maxC2HData} accepted`,
+      );
+    }
+  }
+
+  protected handlePdu(pdu: Pdu): void {
+    switch (pdu.type) {
+      case PduType.IcResp:
+        return this.onIcResp(pdu);
+      case PduType.CapsuleResp:
+        return this.onCapsuleResp(pdu.cqe);
+      case PduType.C2HData:
+        return this.onC2HData(pdu);
+      case PduType.R2T:
+        return this.onR2T(pdu);
+      case PduType.C2HTermReq:
+        this.log.warn({ fes: pdu.fes, fei: pdu.fei }, 'controller terminated the connection');
+        this.shutdown(new TcpPeerTerminatedError(pdu.fes, pdu.fei, `controller ${this.remoteAddress}`));
+        return;
+      default:
+        // checkCommonHeader only lets controller→host PDU types through.
+        throw new TcpTransportError(TermReqFes.InvalidHeaderField, 0, `unexpected PDU type 0x${pdu.type.toString(16)}`);
+    }
+  }
+
+  /** NVMe/TCP 1.0, 3.6.2.3: check what the controller granted, then adopt it. */
+  private onIcResp(m: Pdu & { type: PduType.IcResp }): void {
+    const asked = { hdgst: this.opts.hdgst ?? false, ddgst: this.opts.ddgst ?? false };
+    const bad = (fei: number, what: string) => new TcpTransportError(TermReqFes.InvalidHeaderField, fei, what);
+    if (m.pfv !== PFV_1_0) throw bad(IC_PFV, `ICResp PFV ${m.pfv}, expected ${PFV_1_0}`);
+    if (m.cpda > MAX_PDA) throw bad(IC_PDA, `ICResp CPDA ${m.cpda} above ${MAX_PDA}`);
+    // The controller answers the digests the host asked for (Figure 21 DGST); Linux insists too.
+    if (m.hdgst !== asked.hdgst || m.ddgst !== asked.ddgst) {
+      throw bad(IC_DGST, `ICResp digests hdgst=${m.hdgst} ddgst=${m.ddgst}, asked hdgst=${asked.hdgst} ddgst=${asked.ddgst}`);
+    }
+    if (m.maxh2cdata < MIN_MAXH2CDATA || m.maxh2cdata % 4 !== 0) {
+      throw bad(IC_MAXH2CDATA, `ICResp MAXH2CDATA ${m.maxh2cdata} below ${MIN_MAXH2CDATA} or not dword-aligned`);
+    }
+    this.maxH2CData = m.maxh2cdata;
+    this.rx.hdgst = this.tx.hdgst = m.hdgst;
+    this.rx.ddgst = this.tx.ddgst = m.ddgst;
+    this.rx.pdoAlignment = pdaAlignment(this.opts.hpda ?? 0);
+    this.tx.pdoAlignment = pdaAlignment(m.cpda);
+    this.setState(QueueState.Ready);
+    this.log.debug({ hdgst: m.hdgst, ddgst: m.ddgst, cpda: m.cpda, maxh2cdata: m.maxh2cdata }, 'NVMe/TCP connection ready');
+    this.established?.resolve();
+    this.established = undefined;
+  }
+
+  private onCapsuleResp(cqe: Buffer): void {
+    const cid = cqe.readUInt16LE(CQE_CID);
+    const cmd = this.commands[cid];
+    if (!cmd) {
+      throw new TcpTransportError(TermReqFes.InvalidHeaderField, CAPSULE_RESP_CQE + CQE_CID, `CapsuleResp for unknown CID ${cid}`);
+    }
+    this.complete(cmd, cqe);
+  }
+
+  /** NVMe/TCP 1.0, 3.3.2.2: C2HData PDUs of a command arrive in order, inside its data. */
+  private onC2HData(m: Pdu & { type: PduType.C2HData }): void {
+    const cmd = this.commands[m.cccid];
+    if (!cmd || cmd.readLength === 0) {
+      throw new TcpTransportError(TermReqFes.InvalidHeaderField, DATA_CCCID, `C2HData for CID ${m.cccid}, which expects no data`);
+    }
+    if (m.datao !== cmd.received || m.datao + m.datal > cmd.readLength) {
+      throw new TcpTransportError(
+        TermReqFes.DataTransferOutOfRange,
+        0,
+        `C2HData offset ${m.datao} length ${m.datal} for CID ${m.cccid}: expected offset ${cmd.received} within ${cmd.readLength} bytes`,
+      );
+    }
+    if (!m.dataDigestOk) {
+      this.log.warn({ cid: m.cccid, datao: m.datao }, 'C2HData data digest error');
+      cmd.digestError = true;
+    }
+    if (m.datao === 0 && m.datal === cmd.readLength) {
+      cmd.view = m.data;
+    } else {
+      cmd.assembled ??= Buffer.allocUnsafe(cmd.readLength);
+      m.data.copy(cmd.assembled, m.datao);
+    }
+    cmd.received += m.datal;
+    if (m.success) {
+      // NVMe/TCP 1.0, 3.3.2.2: SUCCESS replaces the CapsuleResp of a successful command.
+      const cqe = Buffer.alloc(CQE_SIZE);
+      cqe.writeUInt16LE(m.cccid, CQE_CID);
+      this.complete(cmd, cqe);
+    }
+  }
+
+  /** NVMe/TCP 1.0, 3.3.2.1: send the R2T's range as H2CData PDUs of at most MAXH2CDATA bytes. */
+  private onR2T(m: Pdu & { type: PduType.R2T }): void {
+    const cmd = this.commands[m.cccid];
+    if (!cmd || !cmd.write) {
+      throw new TcpTransportError(TermReqFes.InvalidHeaderField, R2T_CCCID, `R2T for CID ${m.cccid}, which has no data to send`);
+    }
+    if (m.r2tl === 0 || m.r2to + m.r2tl > cmd.writeLength) {
+      throw new TcpTransportError(
+        TermReqFes.InvalidHeaderField,
+        R2T_R2TL,
+        `R2T offset ${m.r2to} length ${m.r2tl} outside the ${cmd.writeLength} bytes of CID ${m.cccid}`,
+      );
+    }
+    const end = m.r2to + m.r2tl;
+    for (let off = m.r2to; off < end; ) {
+      const len = Math.min(this.maxH2CData, end - off);
+      const header = encodeH2CData(
+        { cccid: m.cccid, ttag: m.ttag, datao: off, datal: len, last: off + len === end },
+        this.tx,
+      );
+      this.sendPdu(header, sliceBuffers(cmd.write, off, len), len);
+      off += len;
+    }
+  }
+
+  private complete(cmd: HostCommand, cqe: Buffer): void {
+    this.commands[cmd.cid] = undefined;
+    this.freeCids.push(cmd.cid);
+    if (cmd.digestError && cqeOk(cqe)) {
+      // A data digest error fails the command, not the connection: Transient Transport Error.
+      cqe = Buffer.from(cqe);
+      cqe.writeUInt16LE(
+        encodeCqeStatus(StatusCodeType.Generic, GenericStatus.TransientTransportError),
+        CQE_STATUS,
+      );
+    }
+    let data = cmd.view;
+    if (!data && cmd.assembled) data = cmd.assembled.subarray(0, cmd.received);
+    cmd.resolve(data ? { cqe, data } : { cqe });
+  }
+
+  protected onTerminated(err: Error): void {
+    this.established?.reject(err);
+    this.established = undefined;
+    for (const cmd of this.commands) {
+      if (!cmd) continue;
+      this.commands[cmd.cid] = undefined;
+      cmd.reject(err);
+    }
+  }
+}

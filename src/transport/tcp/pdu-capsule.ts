@@ -1,0 +1,79 @@
+/**
+ * Capsule PDUs (NVMe/TCP 1.0, 3.6.2.6 CapsuleCmd Figure 26, 3.6.2.7 CapsuleResp Figure 28).
+ * CapsuleCmd = common header + 64-byte SQE [+ HDGST] [+ pad to PDO + in-capsule data + DDGST];
+ * CapsuleResp = common header + 16-byte CQE [+ HDGST], never data.
+ */
+import { CQE_CID, CQE_DW0, CQE_DW1, CQE_SIZE, CQE_SQHD, CQE_SQID, CQE_STATUS } from '../../nvme/cqe.js';
+import { SQE_SIZE } from '../../nvme/sqe.js';
+import {
+  CAPSULE_CMD_HLEN,
+  CAPSULE_RESP_HLEN,
+  CH_PDO,
+  CH_SIZE,
+  PduType,
+  type TxRules,
+  allocHeader,
+  sealHeader,
+  txLayout,
+} from './pdu-header.js';
+
+/** Byte offset of the SQE in a CapsuleCmd and of the CQE in a CapsuleResp. */
+export const CAPSULE_CMD_SQE = CH_SIZE;
+export const CAPSULE_RESP_CQE = CH_SIZE;
+
+export interface CapsuleCmd {
+  /** A view of the 64-byte SQE inside the received PDU. */
+  sqe: Buffer;
+  /** A view of the in-capsule data, when there is any. */
+  data: Buffer | undefined;
+}
+
+export interface CapsuleResp {
+  /** A view of the 16-byte CQE inside the received PDU. */
+  cqe: Buffer;
+}
+
+/** The CQE fields a controller fills; `status` is CQE bytes 14-15 (phase bit 0 and status field). */
+export interface CapsuleRespFields {
+  dw0?: number;
+  dw1?: number;
+  sqhd: number;
+  sqid: number;
+  cid: number;
+  status: number;
+}
+
+/**
+ * The header bytes of a CapsuleCmd carrying `dataLength` bytes of in-capsule data (sent after it,
+ * followed by the data digest when DDGSTF is set).
+ */
+export function encodeCapsuleCmd(sqe: Buffer, dataLength: number, tx: TxRules): Buffer {
+  const buf = allocHeader(PduType.CapsuleCmd, CAPSULE_CMD_HLEN, txLayout(CAPSULE_CMD_HLEN, dataLength, 0, tx));
+  sqe.copy(buf, CAPSULE_CMD_SQE, 0, SQE_SIZE);
+  return sealHeader(buf);
+}
+
+/** Decodes a checked CapsuleCmd PDU with `dataLength` data bytes at PDO. */
+export function decodeCapsuleCmd(pdu: Buffer, dataLength: number): CapsuleCmd {
+  const pdo = pdu[CH_PDO];
+  return {
+    sqe: pdu.subarray(CAPSULE_CMD_SQE, CAPSULE_CMD_SQE + SQE_SIZE),
+    data: dataLength > 0 ? pdu.subarray(pdo, pdo + dataLength) : undefined,
+  };
+}
+
+export function encodeCapsuleResp(f: CapsuleRespFields, tx: TxRules): Buffer {
+  const buf = allocHeader(PduType.CapsuleResp, CAPSULE_RESP_HLEN, txLayout(CAPSULE_RESP_HLEN, 0, 0, tx));
+  const at = CAPSULE_RESP_CQE;
+  buf.writeUInt32LE((f.dw0 ?? 0) >>> 0, at + CQE_DW0);
+  buf.writeUInt32LE((f.dw1 ?? 0) >>> 0, at + CQE_DW1);
+  buf.writeUInt16LE(f.sqhd, at + CQE_SQHD);
+  buf.writeUInt16LE(f.sqid, at + CQE_SQID);
+  buf.writeUInt16LE(f.cid, at + CQE_CID);
+  buf.writeUInt16LE(f.status, at + CQE_STATUS);
+  return sealHeader(buf);
+}
+
+export const decodeCapsuleResp = (pdu: Buffer): CapsuleResp => ({
+  cqe: pdu.subarray(CAPSULE_RESP_CQE, CAPSULE_RESP_CQE + CQE_SIZE),
+});

@@ -1,0 +1,107 @@
+/**
+ * Data transfer PDUs (NVMe/TCP 1.0, 3.6.2.8 H2CData Figure 30, 3.6.2.9 C2HData Figure 32,
+ * 3.6.2.10 R2T Figure 34). All three have a 24-byte header: CCCID at 8, TTAG at 10 (reserved in
+ * C2HData), the offset at 12 and the length at 16, bytes 20-23 reserved.
+ */
+import {
+  CH_FLAGS,
+  CH_PDO,
+  DATA_PDU_HLEN,
+  PduFlag,
+  PduType,
+  R2T_HLEN,
+  type TxRules,
+  allocHeader,
+  sealHeader,
+  txLayout,
+} from './pdu-header.js';
+
+export const DATA_CCCID = 8; // u16 Command Capsule CID
+export const DATA_TTAG = 10; // u16 Transfer Tag (H2CData: from the R2T; C2HData: reserved)
+export const DATA_DATAO = 12; // u32 Data Offset within the command's data
+export const DATA_DATAL = 16; // u32 Data Length of this PDU
+export const R2T_CCCID = 8; // u16
+export const R2T_TTAG = 10; // u16 chosen by the controller, echoed in the H2CData PDUs
+export const R2T_R2TO = 12; // u32 R2T Offset
+export const R2T_R2TL = 16; // u32 R2T Length
+
+export interface H2CData {
+  cccid: number;
+  ttag: number;
+  datao: number;
+  datal: number;
+  last: boolean;
+}
+
+export interface C2HData {
+  cccid: number;
+  datao: number;
+  datal: number;
+  last: boolean;
+  /** The command completed successfully: no CapsuleResp follows (NVMe/TCP 1.0, 3.3.2.2). */
+  success: boolean;
+}
+
+export interface R2T {
+  cccid: number;
+  ttag: number;
+  r2to: number;
+  r2tl: number;
+}
+
+function dataHeader(type: PduType, flags: number, cccid: number, ttag: number, offset: number, length: number, tx: TxRules, dataLength: number): Buffer {
+  const hlen = type === PduType.R2T ? R2T_HLEN : DATA_PDU_HLEN;
+  const buf = allocHeader(type, hlen, txLayout(hlen, dataLength, flags, tx));
+  buf.writeUInt16LE(cccid, DATA_CCCID);
+  buf.writeUInt16LE(ttag, DATA_TTAG);
+  buf.writeUInt32LE(offset >>> 0, DATA_DATAO);
+  buf.writeUInt32LE(length >>> 0, DATA_DATAL);
+  return sealHeader(buf);
+}
+
+/** Header of an H2CData PDU; its `datal` data bytes (and the data digest) follow it. */
+export const encodeH2CData = (m: H2CData, tx: TxRules): Buffer =>
+  dataHeader(PduType.H2CData, m.last ? PduFlag.LastPdu : 0, m.cccid, m.ttag, m.datao, m.datal, tx, m.datal);
+
+/** Header of a C2HData PDU; its `datal` data bytes (and the data digest) follow it. */
+export const encodeC2HData = (m: C2HData, tx: TxRules): Buffer =>
+  dataHeader(
+    PduType.C2HData,
+    (m.last ? PduFlag.LastPdu : 0) | (m.success ? PduFlag.Success : 0),
+    m.cccid,
+    0,
+    m.datao,
+    m.datal,
+    tx,
+    m.datal,
+  );
+
+export const encodeR2T = (m: R2T, tx: TxRules): Buffer =>
+  dataHeader(PduType.R2T, 0, m.cccid, m.ttag, m.r2to, m.r2tl, tx, 0);
+
+export const decodeH2CData = (pdu: Buffer): H2CData => ({
+  cccid: pdu.readUInt16LE(DATA_CCCID),
+  ttag: pdu.readUInt16LE(DATA_TTAG),
+  datao: pdu.readUInt32LE(DATA_DATAO),
+  datal: pdu.readUInt32LE(DATA_DATAL),
+  last: (pdu[CH_FLAGS] & PduFlag.LastPdu) !== 0,
+});
+
+export const decodeC2HData = (pdu: Buffer): C2HData => ({
+  cccid: pdu.readUInt16LE(DATA_CCCID),
+  datao: pdu.readUInt32LE(DATA_DATAO),
+  datal: pdu.readUInt32LE(DATA_DATAL),
+  last: (pdu[CH_FLAGS] & PduFlag.LastPdu) !== 0,
+  success: (pdu[CH_FLAGS] & PduFlag.Success) !== 0,
+});
+
+export const decodeR2T = (pdu: Buffer): R2T => ({
+  cccid: pdu.readUInt16LE(R2T_CCCID),
+  ttag: pdu.readUInt16LE(R2T_TTAG),
+  r2to: pdu.readUInt32LE(R2T_R2TO),
+  r2tl: pdu.readUInt32LE(R2T_R2TL),
+});
+
+/** A view of the data section of a checked data PDU. */
+export const pduData = (pdu: Buffer, dataLength: number): Buffer =>
+  pdu.subarray(pdu[CH_PDO], pdu[CH_PDO] + dataLength);

@@ -1,0 +1,220 @@
+/**
+ * What the host and the controller end of an NVMe/TCP connection share (SPDK
+ * include/spdk_internal/nvme_tcp.h plays this part there): the socket, the PDU reader, the
+ * negotiated digest and alignment rules, corked batched writes, the connection state and the
+ * fatal-error path that sends a TermReq with the right FES and closes only this connection.
+ */
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { dataDigest, digestBytes } from './digest.js';
+import { TcpConnectionClosedError, TcpTransportError, TermReqFes, fesName } from './errors.js';
+import {
+  CH_HLEN,
+  CH_SIZE,
+  CH_TYPE,
+  type HeaderRules,
+  INITIAL_PDO_ALIGNMENT,
+  type Pdu,
+  PduType,
+  TERM_REQ_MAX_DATA,
+  type TxRules,
+  checkCommonHeader,
+  decodePdu,
+  encodeTermReq,
+} from './pdu.js';
+import { PduReader } from './pdu-reader.js';
+
+/** The life of a connection; changed only through setState(). */
+export const enum QueueState {
+  /** TCP connected, waiting for ICReq (controller) or ICResp (host). */
+  Initializing = 0,
+  Ready = 1,
+  /** A fatal error or close() happened: nothing more is read or sent but the TermReq. */
+  Terminating = 2,
+  Closed = 3,
+}
+
+const STATE_NAMES = ['initializing', 'ready', 'terminating', 'closed'];
+
+/** How long a terminating connection waits for the peer to close before destroying the socket. */
+const TERMINATE_LINGER_MS = 2000;
+
+export abstract class TcpQueueCore extends EventEmitter {
+  private stateValue = QueueState.Initializing;
+  /** Rules for PDUs we receive (updated by the IC exchange). */
+  protected readonly rx: HeaderRules;
+  /** Rules for PDUs we send (updated by the IC exchange). */
+  protected readonly tx: TxRules = { hdgst: false, ddgst: false, pdoAlignment: INITIAL_PDO_ALIGNMENT };
+  private readonly reader: PduReader;
+  private corked = false;
+  private closeReason: Error | undefined;
+  protected readonly log: Logger;
+
+  protected constructor(
+    protected readonly socket: Socket,
+    controller: boolean,
+    logger: Logger,
+  ) {
+    super();
+    this.log = logger;
+    this.rx = { controller, hdgst: false, ddgst: false, pdoAlignment: INITIAL_PDO_ALIGNMENT };
+    this.reader = new PduReader({
+      onHeader: (buf, at) => this.onHeader(buf, at),
+      onPdu: (pdu) => this.onPdu(pdu),
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => {
+      this.log.debug({ err }, 'socket error');
+      this.closeReason ??= new TcpConnectionClosedError(`NVMe/TCP connection failed: ${err.message}`);
+    });
+    socket.on('close', () => this.onSocketClose());
+  }
+
+  get state(): QueueState {
+    return this.stateValue;
+  }
+
+  protected setState(next: QueueState): void {
+    if (next === this.stateValue) return;
+    this.log.trace({ from: STATE_NAMES[this.stateValue], to: STATE_NAMES[next] }, 'queue state');
+    this.stateValue = next;
+  }
+
+  /** Negotiated digests, for logs and tests. */
+  get digests(): { hdgst: boolean; ddgst: boolean } {
+    return { hdgst: this.rx.hdgst, ddgst: this.rx.ddgst };
+  }
+
+  /** Role-specific header checks: PDU type allowed in this state, data size limits. */
+  protected abstract checkHeader(type: PduType, dataLength: number): void;
+  /** Role-specific meaning of a checked, decoded PDU. Throw TcpTransportError for fatal errors. */
+  protected abstract handlePdu(pdu: Pdu): void;
+  /** Called once when the connection stops working: fail what is outstanding. */
+  protected abstract onTerminated(err: Error): void;
+
+  private onData(chunk: Buffer): void {
+    if (this.stateValue >= QueueState.Terminating) return;
+    try {
+      this.reader.push(chunk);
+    } catch (err) {
+      this.fatal(err);
+    }
+  }
+
+  private onHeader(buf: Buffer, at: number): void {
+    // A PDU that follows a fatal one in the same chunk is not looked at.
+    if (this.stateValue >= QueueState.Terminating) throw STOP;
+    try {
+      this.checkHeader(buf[at + CH_TYPE] as PduType, checkCommonHeader(buf, at, this.rx));
+    } catch (err) {
+      if (err instanceof TcpTransportError) err.header ??= Buffer.from(buf.subarray(at, at + CH_SIZE));
+      throw err;
+    }
+  }
+
+  private onPdu(raw: Buffer): void {
+    if (this.stateValue >= QueueState.Terminating) throw STOP;
+    try {
+      this.handlePdu(decodePdu(raw, this.rx));
+    } catch (err) {
+      if (err instanceof TcpTransportError && !err.header) {
+        err.header = Buffer.from(raw.subarray(0, Math.min(raw[CH_HLEN] || CH_SIZE, TERM_REQ_MAX_DATA, raw.length)));
+      }
+      throw err;
+    }
+  }
+
+  /** Queues `buf` for sending; all writes of one tick leave in one corked batch (writev). */
+  protected write(buf: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(this.uncork);
+    }
+    this.socket.write(buf);
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  /** Sends a PDU header, then its data buffers (no copy) and the data digest when negotiated. */
+  protected sendPdu(header: Buffer, data?: Buffer | readonly Buffer[], dataLength = 0): void {
+    this.write(header);
+    if (!data || dataLength === 0) return;
+    if (Buffer.isBuffer(data)) this.write(data);
+    else for (const part of data) this.write(part);
+    if (this.tx.ddgst) this.write(digestBytes(dataDigest(data)));
+  }
+
+  /**
+   * A fatal error: TcpTransportError → TermReq with its FES/FEI (unless the spec says close
+   * silently), anything else → log as a bug and close. Only this connection goes away.
+   */
+  protected fatal(err: unknown): void {
+    if (err === STOP || this.stateValue >= QueueState.Terminating) return;
+    if (err instanceof TcpTransportError) {
+      this.log.warn({ fes: err.fes, fei: err.fei, code: err.code }, err.message);
+      if (err.sendTermReq) this.sendTermReq(err.fes, err.fei, err.header);
+      this.shutdown(err);
+      return;
+    }
+    this.log.error({ err }, 'internal error in the NVMe/TCP queue; closing the connection');
+    this.shutdown(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /** Sends our TermReq (H2C on the host, C2H on the controller), then closes. */
+  terminate(fes: TermReqFes, fei: number, message = fesName(fes)): void {
+    this.fatal(new TcpTransportError(fes, fei, message));
+  }
+
+  protected sendTermReq(fes: number, fei: number, header?: Buffer): void {
+    const type = this.rx.controller ? PduType.C2HTermReq : PduType.H2CTermReq;
+    this.write(encodeTermReq(type, { fes, fei, header }));
+  }
+
+  /**
+   * Stops the queue: fails what is outstanding with `reason`, flushes what was written (a
+   * TermReq), half-closes, and destroys the socket if the peer does not close in time.
+   * `reason` undefined = an orderly local close.
+   */
+  protected shutdown(reason?: Error): void {
+    if (this.stateValue >= QueueState.Terminating) return;
+    this.setState(QueueState.Terminating);
+    this.closeReason = reason;
+    this.onTerminated(reason ?? new TcpConnectionClosedError('NVMe/TCP queue closed'));
+    if (this.corked) this.uncork();
+    if (this.socket.destroyed) return;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), TERMINATE_LINGER_MS).unref();
+  }
+
+  /** Destroys the connection at once (no TermReq, no flush). */
+  destroy(reason?: Error): void {
+    this.shutdown(reason);
+    this.socket.destroy();
+  }
+
+  private onSocketClose(): void {
+    if (this.stateValue === QueueState.Closed) return;
+    if (this.stateValue < QueueState.Terminating) {
+      this.setState(QueueState.Terminating);
+      this.closeReason ??= new TcpConnectionClosedError('NVMe/TCP connection closed by the peer');
+      this.onTerminated(this.closeReason);
+    }
+    this.setState(QueueState.Closed);
+    this.emit('close', this.closeReason);
+  }
+
+  /** Address of the peer, for logs. */
+  get remoteAddress(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
+  }
+}
+
+/** Thrown inside the reader to stop at the first PDU after a fatal one; swallowed by fatal(). */
+const STOP = Symbol('stop reading');
+

@@ -1,0 +1,360 @@
+/**
+ * The controller end of one NVMe/TCP connection (one NVMe queue): answers ICReq, takes command
+ * capsules, gathers their host→controller data (in-capsule, or R2T + H2CData), calls the
+ * command handler once per command, and sends the handler's data as C2HData followed by the
+ * CapsuleResp (NVMe/TCP 1.0, 3.3 and 3.6). Subsystems and controllers live in src/target; this
+ * queue knows only PDUs and SGLs.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { encodeCqeStatus } from '../../nvme/cqe.js';
+import { DataTransfer, dataTransferOf } from '../../nvme/opcodes.js';
+import { SGL_ADDRESS, SGL_IDENTIFIER, SGL_LENGTH, SglSubtype, SglType } from '../../nvme/sgl.js';
+import { SQE_DPTR, sqeCid } from '../../nvme/sqe.js';
+import { GenericStatus, StatusCodeType } from '../../nvme/status.js';
+import { sliceBuffers, totalLength } from './buffer-list.js';
+import { TcpPeerTerminatedError, TcpTransportError, TermReqFes } from './errors.js';
+import {
+  DATA_CCCID,
+  DATA_TTAG,
+  IC_PDA,
+  IC_PFV,
+  MAX_PDA,
+  MIN_MAXH2CDATA,
+  PFV_1_0,
+  type Pdu,
+  PduType,
+  encodeC2HData,
+  encodeCapsuleResp,
+  encodeIcResp,
+  encodeR2T,
+  pdaAlignment,
+} from './pdu.js';
+import { QueueState, TcpQueueCore } from './queue-core.js';
+
+/** What a command handler answers; `status` is CQE bytes 14-15 as encodeCqeStatus() builds them. */
+export interface TargetResponse {
+  status: number;
+  dw0?: number;
+  dw1?: number;
+  /** Controller→host data, sent as C2HData (at most the command's SGL length). */
+  data?: Buffer | readonly Buffer[];
+}
+
+/**
+ * Called once per command after its host→controller data arrived. Must not throw (a throw or a
+ * rejection is answered with Internal Error and logged as a bug).
+ */
+export type CommandHandler = (
+  sqe: Buffer,
+  data: Buffer | undefined,
+) => Promise<TargetResponse> | TargetResponse;
+
+export interface TargetQueueOptions {
+  /** MAXH2CDATA announced in ICResp: ≥ 4096, a multiple of 4. */
+  maxH2CData: number;
+  /** In-capsule data accepted (admin queue 8192; I/O queues IOCCSZ*16-64). */
+  inCapsuleDataSize: number;
+  /** MDTS in bytes; a longer SGL gets Data SGL Length Invalid. 0 = no limit. */
+  maxDataTransfer: number;
+  /** CPDA announced in ICResp (0..31): H2C PDO alignment of (CPDA+1)*4 bytes. */
+  cpda?: number;
+  /** Largest R2TL. Default: the whole remaining transfer in one R2T, as Linux nvmet does. */
+  maxR2tLength?: number;
+  /** Largest C2HData data section per PDU. Default 1 MiB. */
+  maxC2HData?: number;
+}
+
+const DEFAULT_MAX_C2H_DATA = 1024 * 1024;
+/** R2Ts outstanding per command at most, whatever MAXR2T the host allows. */
+const MAX_R2T_PER_COMMAND = 16;
+/** Transfer tags 0..0xFFFE. */
+const MAX_TTAG = 0xfffe;
+/** SQ head pointer wraps here until the Connect command gives the queue size. */
+const SQHD_MODULUS = 0x10000;
+const STATUS_FIELD_MASK = 0xfffe;
+
+const IN_CAPSULE_SGL_ID = (SglType.DataBlock << 4) | SglSubtype.Offset;
+const TRANSPORT_SGL_ID = (SglType.TransportDataBlock << 4) | SglSubtype.Transport;
+/** An all-zero SGL1 (Data Block, Address, length 0): some hosts send it for no-data commands. */
+const NULL_SGL_ID = (SglType.DataBlock << 4) | SglSubtype.Address;
+
+const genericStatus = (sc: GenericStatus, dnr = true): number =>
+  encodeCqeStatus(StatusCodeType.Generic, sc, dnr);
+const TRANSIENT_TRANSPORT_ERROR = encodeCqeStatus(StatusCodeType.Generic, GenericStatus.TransientTransportError);
+const INTERNAL_ERROR = encodeCqeStatus(StatusCodeType.Generic, GenericStatus.InternalError);
+
+/** A write whose data is being fetched with R2T/H2CData. */
+interface Transfer {
+  ttag: number;
+  sqe: Buffer;
+  cid: number;
+  length: number;
+  /** Bytes received, in order. */
+  received: number;
+  /** Bytes asked for with R2Ts so far. */
+  granted: number;
+  /** End offsets of the outstanding R2Ts, oldest first. */
+  r2tEnds: number[];
+  view: Buffer | undefined;
+  assembled: Buffer | undefined;
+  digestError: boolean;
+}
+
+export class TargetQueue extends TcpQueueCore {
+  /** Set by the controller after Connect; the CQE SQID. */
+  qid = 0;
+  /** Submission queue entries (Connect SQSIZE + 1); 0 until known. */
+  sqSize = 0;
+  private sqHead = 0;
+  private inCapsuleDataSize: number;
+  private handler: CommandHandler | undefined;
+  private hostMaxR2T = 1;
+  private readonly transfers: (Transfer | undefined)[] = [];
+  private readonly freeTtags: number[] = [];
+  private nextTtag = 0;
+  private readonly maxC2HData: number;
+
+  constructor(
+    socket: Socket,
+    private readonly opts: TargetQueueOptions,
+    logger: Logger,
+  ) {
+    super(socket, true, logger);
+    const cpda = opts.cpda ?? 0;
+    if (opts.maxH2CData < MIN_MAXH2CDATA || opts.maxH2CData % 4 !== 0) {
+      throw new RangeError(`maxH2CData ${opts.maxH2CData} must be ≥ ${MIN_MAXH2CDATA} and a multiple of 4`);
+    }
+    if (!Number.isInteger(cpda) || cpda < 0 || cpda > MAX_PDA) {
+      throw new RangeError(`cpda ${cpda} is not an integer from 0 to ${MAX_PDA}`);
+    }
+    this.inCapsuleDataSize = opts.inCapsuleDataSize;
+    this.maxC2HData = opts.maxC2HData ?? DEFAULT_MAX_C2H_DATA;
+  }
+
+  /** Installs the command handler; PDUs are read from the next tick on. */
+  start(handler: CommandHandler): void {
+    this.handler = handler;
+  }
+
+  /** In-capsule data accepted from now on (the I/O queue's IOCCSZ after Connect). */
+  setInCapsuleDataSize(n: number): void {
+    this.inCapsuleDataSize = n;
+  }
+
+  /** Closes the connection without a TermReq (orderly, or the controller is going away). */
+  close(reason = 'queue closed by the controller'): void {
+    this.log.debug({ reason }, 'closing NVMe/TCP queue');
+    this.shutdown();
+  }
+
+  protected checkHeader(type: PduType, dataLength: number): void {
+    if (type === PduType.H2CTermReq) return;
+    const initializing = this.state === QueueState.Initializing;
+    // NVMe/TCP 1.0, 3.6.2.1: ICReq first and only once; anything else is a PDU sequence error.
+    if (initializing !== (type === PduType.IcReq)) {
+      throw new TcpTransportError(
+        TermReqFes.PduSequenceError,
+        0,
+        `PDU type 0x${type.toString(16)} ${initializing ? 'before ICReq' : 'after the connection was initialized'}`,
+      );
+    }
+    // NVMe/TCP 1.0, FES 05h: more in-capsule data than the capsule size, or more H2CData than
+    // MAXH2CDATA, is a Data Transfer Limit Exceeded fatal error (SPDK lib/nvmf/tcp.c agrees).
+    if (type === PduType.CapsuleCmd && dataLength > this.inCapsuleDataSize) {
+      throw new TcpTransportError(
+        TermReqFes.DataTransferLimitExceeded,
+        0,
+        `${dataLength} bytes of in-capsule data, more than the ${this.inCapsuleDataSize} accepted`,
+      );
+    }
+    if (type === PduType.H2CData && dataLength > this.opts.maxH2CData) {
+      throw new TcpTransportError(
+        TermReqFes.DataTransferLimitExceeded,
+        0,
+        `H2CData of ${dataLength} bytes, more than MAXH2CDATA ${this.opts.maxH2CData}`,
+      );
+    }
+  }
+
+  protected handlePdu(pdu: Pdu): void {
+    switch (pdu.type) {
+      case PduType.IcReq:
+        return this.onIcReq(pdu);
+      case PduType.CapsuleCmd:
+        return this.onCapsuleCmd(pdu.sqe, pdu.data, pdu.dataDigestOk);
+      case PduType.H2CData:
+        return this.onH2CData(pdu);
+      case PduType.H2CTermReq:
+        this.log.warn({ fes: pdu.fes, fei: pdu.fei }, 'host terminated the connection');
+        this.shutdown(new TcpPeerTerminatedError(pdu.fes, pdu.fei, `host ${this.remoteAddress}`));
+        return;
+      default:
+        throw new TcpTransportError(TermReqFes.InvalidHeaderField, 0, `unexpected PDU type 0x${pdu.type.toString(16)}`);
+    }
+  }
+
+  /** NVMe/TCP 1.0, 3.6.2.2: PFV 0, HPDA 0..31; the digests asked for are granted. */
+  private onIcReq(m: Pdu & { type: PduType.IcReq }): void {
+    if (m.pfv !== PFV_1_0) {
+      throw new TcpTransportError(TermReqFes.InvalidHeaderField, IC_PFV, `ICReq PFV ${m.pfv}, expected ${PFV_1_0}`);
+    }
+    if (m.hpda > MAX_PDA) {
+      throw new TcpTransportError(TermReqFes.InvalidHeaderField, IC_PDA, `ICReq HPDA ${m.hpda} above ${MAX_PDA}`);
+    }
+    const cpda = this.opts.cpda ?? 0;
+    this.write(encodeIcResp({ pfv: PFV_1_0, cpda, hdgst: m.hdgst, ddgst: m.ddgst, maxh2cdata: this.opts.maxH2CData }));
+    this.hostMaxR2T = m.maxr2t + 1; // MAXR2T is 0's based
+    this.rx.hdgst = this.tx.hdgst = m.hdgst;
+    this.rx.ddgst = this.tx.ddgst = m.ddgst;
+    this.rx.pdoAlignment = pdaAlignment(cpda);
+    this.tx.pdoAlignment = pdaAlignment(m.hpda);
+    this.setState(QueueState.Ready);
+    this.log.debug({ hdgst: m.hdgst, ddgst: m.ddgst, hpda: m.hpda, maxr2t: m.maxr2t }, 'NVMe/TCP connection ready');
+  }
+
+  /** Where a command's data is: SGL1 per NVMe/TCP 1.0, 3.3.1.1 (in-capsule) / 3.3.1.2 (transport). */
+  private onCapsuleCmd(sqe: Buffer, inCapsule: Buffer | undefined, digestOk: boolean): void {
+    this.sqHead = (this.sqHead + 1) % (this.sqSize > 0 ? this.sqSize : SQHD_MODULUS);
+    const cid = sqeCid(sqe);
+    if (!digestOk) {
+      // NVMe/TCP 1.0 data digest errors are per command: Transient Transport Error, not fatal.
+      this.log.warn({ cid }, 'CapsuleCmd data digest error');
+      return this.respond(cid, 0, { status: TRANSIENT_TRANSPORT_ERROR });
+    }
+    const id = sqe[SQE_DPTR + SGL_IDENTIFIER];
+    const length = sqe.readUInt32LE(SQE_DPTR + SGL_LENGTH);
+    const direction = dataTransferOf(sqe);
+    const toHost = (direction & DataTransfer.ControllerToHost) !== 0;
+    const fromHost = (direction & DataTransfer.HostToController) !== 0;
+    if (this.opts.maxDataTransfer > 0 && length > this.opts.maxDataTransfer) {
+      return this.respond(cid, 0, { status: genericStatus(GenericStatus.DataSglLengthInvalid) });
+    }
+    if (id === IN_CAPSULE_SGL_ID) {
+      if (sqe.readBigUInt64LE(SQE_DPTR + SGL_ADDRESS) !== 0n) {
+        return this.respond(cid, 0, { status: genericStatus(GenericStatus.SglOffsetInvalid) });
+      }
+      if (length !== (inCapsule?.length ?? 0) || (length > 0 && !fromHost)) {
+        return this.respond(cid, 0, { status: genericStatus(GenericStatus.DataSglLengthInvalid) });
+      }
+      return this.execute(sqe, inCapsule, 0);
+    }
+    if (inCapsule || (id !== TRANSPORT_SGL_ID && !(id === NULL_SGL_ID && length === 0))) {
+      return this.respond(cid, 0, { status: genericStatus(GenericStatus.SglDescriptorTypeInvalid) });
+    }
+    if (fromHost && length > 0) return this.startTransfer(sqe, cid, length);
+    this.execute(sqe, undefined, toHost ? length : 0);
+  }
+
+  private startTransfer(sqe: Buffer, cid: number, length: number): void {
+    const ttag = this.freeTtags.pop() ?? (this.nextTtag <= MAX_TTAG ? this.nextTtag++ : -1);
+    if (ttag < 0) return this.respond(cid, 0, { status: genericStatus(GenericStatus.CommandSequenceError, false) });
+    const t: Transfer = {
+      ttag,
+      sqe,
+      cid,
+      length,
+      received: 0,
+      granted: 0,
+      r2tEnds: [],
+      view: undefined,
+      assembled: undefined,
+      digestError: false,
+    };
+    this.transfers[ttag] = t;
+    this.grant(t);
+  }
+
+  /** Keeps min(MAXR2T+1, 16) R2Ts outstanding until the whole transfer is asked for. */
+  private grant(t: Transfer): void {
+    const limit = Math.min(this.hostMaxR2T, MAX_R2T_PER_COMMAND);
+    const chunk = this.opts.maxR2tLength ?? t.length;
+    while (t.r2tEnds.length < limit && t.granted < t.length) {
+      const r2tl = Math.min(chunk, t.length - t.granted);
+      this.sendPdu(encodeR2T({ cccid: t.cid, ttag: t.ttag, r2to: t.granted, r2tl }, this.tx));
+      t.granted += r2tl;
+      t.r2tEnds.push(t.granted);
+    }
+  }
+
+  /** NVMe/TCP 1.0, 3.6.2.8: H2CData answers an R2T, in order, within what the R2Ts asked for. */
+  private onH2CData(m: Pdu & { type: PduType.H2CData }): void {
+    const t = this.transfers[m.ttag];
+    if (!t) {
+      throw new TcpTransportError(TermReqFes.InvalidHeaderField, DATA_TTAG, `H2CData with unknown TTAG ${m.ttag}`);
+    }
+    if (t.cid !== m.cccid) {
+      throw new TcpTransportError(TermReqFes.InvalidHeaderField, DATA_CCCID, `H2CData CCCID ${m.cccid} for TTAG ${m.ttag} of CID ${t.cid}`);
+    }
+    if (m.datao !== t.received || m.datao + m.datal > t.granted) {
+      throw new TcpTransportError(
+        TermReqFes.DataTransferOutOfRange,
+        0,
+        `H2CData offset ${m.datao} length ${m.datal}: expected offset ${t.received}, R2Ts cover ${t.granted} of ${t.length} bytes`,
+      );
+    }
+    if (!m.dataDigestOk) {
+      this.log.warn({ cid: t.cid, datao: m.datao }, 'H2CData data digest error');
+      t.digestError = true;
+    } else if (m.datao === 0 && m.datal === t.length) {
+      t.view = m.data;
+    } else {
+      t.assembled ??= Buffer.allocUnsafe(t.length);
+      m.data.copy(t.assembled, m.datao);
+    }
+    t.received += m.datal;
+    while (t.r2tEnds.length > 0 && t.received >= t.r2tEnds[0]) t.r2tEnds.shift();
+    if (t.received < t.length) return this.grant(t);
+    this.transfers[t.ttag] = undefined;
+    this.freeTtags.push(t.ttag);
+    if (t.digestError) return this.respond(t.cid, 0, { status: TRANSIENT_TRANSPORT_ERROR });
+    this.execute(t.sqe, t.view ?? t.assembled, 0);
+  }
+
+  private execute(sqe: Buffer, data: Buffer | undefined, c2hLimit: number): void {
+    const cid = sqeCid(sqe);
+    const handler = this.handler;
+    if (!handler) return this.respond(cid, 0, { status: INTERNAL_ERROR });
+    let result: Promise<TargetResponse> | TargetResponse;
+    try {
+      result = handler(sqe, data);
+    } catch (err) {
+      return this.handlerFailed(cid, err);
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (r) => this.respond(cid, c2hLimit, r),
+        (err: unknown) => this.handlerFailed(cid, err),
+      );
+    } else {
+      this.respond(cid, c2hLimit, result);
+    }
+  }
+
+  private handlerFailed(cid: number, err: unknown): void {
+    this.log.error({ err, cid }, 'command handler threw; answering Internal Error');
+    this.respond(cid, 0, { status: INTERNAL_ERROR });
+  }
+
+  /** C2HData (no more than the host's SGL asked for), then the CapsuleResp. */
+  private respond(cid: number, c2hLimit: number, r: TargetResponse): void {
+    if (this.state !== QueueState.Ready) return;
+    if (r.data && c2hLimit > 0 && (r.status & STATUS_FIELD_MASK) === 0) {
+      const total = Math.min(totalLength(r.data), c2hLimit);
+      for (let off = 0; off < total; ) {
+        const n = Math.min(this.maxC2HData, total - off);
+        const header = encodeC2HData({ cccid: cid, datao: off, datal: n, last: off + n === total, success: false }, this.tx);
+        this.sendPdu(header, sliceBuffers(r.data, off, n), n);
+        off += n;
+      }
+    }
+    this.sendPdu(
+      encodeCapsuleResp({ cid, status: r.status & STATUS_FIELD_MASK, sqhd: this.sqHead, sqid: this.qid, dw0: r.dw0, dw1: r.dw1 }, this.tx),
+    );
+  }
+
+  protected onTerminated(): void {
+    this.transfers.length = 0;
+    this.handler = undefined;
+  }
+}

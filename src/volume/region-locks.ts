@@ -1,0 +1,64 @@
+/**
+ * Ordering between a mirror's writes and its resync, per region (md's resync window, SPDK
+ * raid1's range locks): writes hold their regions shared; resync holds the one region it copies
+ * exclusively, so no write lands on the healthy leg after resync read it but before resync wrote
+ * the copy (which would leave the returning leg with the older data).
+ *
+ * Resync locks one region at a time, and a writer takes all its regions in one step, so there is
+ * no lock-order cycle. A pending exclusive lock stops new writers to that region (no starvation).
+ */
+
+interface Exclusive {
+  region: number;
+  released: Promise<void>;
+  release: () => void;
+}
+
+export class RegionLocks {
+  /** In-flight writes per region. */
+  private readonly shared = new Map<number, number>();
+  /** Woken when a region's shared count drops to zero. */
+  private readonly drained = new Map<number, () => void>();
+  private exclusive: Exclusive | undefined;
+
+  /** Holds regions [first, last] for a write; resolves to the release function. */
+  async acquireShared(first: number, last: number): Promise<() => void> {
+    while (this.exclusive && this.exclusive.region >= first && this.exclusive.region <= last) {
+      await this.exclusive.released;
+    }
+    for (let r = first; r <= last; r++) this.shared.set(r, (this.shared.get(r) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (let r = first; r <= last; r++) {
+        const n = (this.shared.get(r) ?? 1) - 1;
+        if (n > 0) {
+          this.shared.set(r, n);
+        } else {
+          this.shared.delete(r);
+          this.drained.get(r)?.();
+        }
+      }
+    };
+  }
+
+  /** Holds `region` alone, after the writes in flight on it finish. One holder at a time. */
+  async acquireExclusive(region: number): Promise<() => void> {
+    while (this.exclusive) await this.exclusive.released;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held: Exclusive = { region, released, release };
+    this.exclusive = held;
+    while ((this.shared.get(region) ?? 0) > 0) {
+      await new Promise<void>((resolve) => this.drained.set(region, resolve));
+    }
+    this.drained.delete(region);
+    return () => {
+      if (this.exclusive === held) this.exclusive = undefined;
+      held.release();
+    };
+  }
+}
