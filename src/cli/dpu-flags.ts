@@ -86,7 +86,7 @@ export async function parseDpuCommandLine(argv: string[]): Promise<DpuCommandLin
       allowPositionals: false,
     });
   } catch (err) {
-    throw new ConfigError((err as Error).message.replace(/\. To specify a positional.*$/s, ''));
+    throw new ConfigError(parseArgsSentence((err as Error).message));
   }
   const v = parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>;
   if (v.help) return { help: true };
@@ -103,8 +103,13 @@ export async function parseDpuCommandLine(argv: string[]): Promise<DpuCommandLin
   }
   Object.assign(merged, fromArgs);
   merged.layout ??= defaultLayout(merged);
-  const what = v.config ? `--config ${v.config as string} with the command line` : 'command line';
-  const config = checkDpuConfig(merged, what);
+  const what = v.config ? `--config ${v.config as string}` : '';
+  // A field is named as the user gave it: a flag when it came from the command line.
+  const nameOf = (path: string) => {
+    const key = path.split('/')[1] ?? '';
+    return key in fromArgs ? `--${kebab(key)}` : path;
+  };
+  const config = checkDpuConfig(merged, what, nameOf);
   if (config.layout === 'mirror' && config.stateDir === undefined && config.farm) {
     config.stateDir = join(dirname(config.farm), 'dpu');
   }
@@ -114,4 +119,16 @@ export async function parseDpuCommandLine(argv: string[]): Promise<DpuCommandLin
 /** One explicit leg: single; anything else: mirror, the layout that keeps data when a node fails. */
 function defaultLayout(cfg: Record<string, unknown>): string {
   return Array.isArray(cfg.connect) && cfg.connect.length === 1 ? 'single' : 'mirror';
+}
+
+/** node:util parseArgs messages, reworded as this CLI's one sentence. */
+function parseArgsSentence(message: string): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (unknown) return `unknown option ${unknown[1]}; nvmf-dpu --help lists the options`;
+  const positional = /^Unexpected argument '([^']*)'/.exec(message);
+  if (positional) {
+    return `nvmf-dpu takes no positional argument ("${positional[1]}"); give legs with --connect tcp://HOST:PORT/SUBNQN`;
+  }
+  const first = message.replace(/\. To specify a(n option argument| positional).*$/s, '');
+  return first.charAt(0).toLowerCase() + first.slice(1);
 }

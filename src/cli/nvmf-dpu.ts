@@ -8,6 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { NbdServer } from '../shim/nbd/index.js';
 import { VirtualNamespace } from '../dpu/virtual-namespace.js';
 import { ConfigError } from '../dpu/schema-check.js';
@@ -26,10 +27,7 @@ const EXIT_USAGE = 2;
 function makeLogger(level: string): Logger {
   const options = { level, name: 'nvmf-dpu' };
   if (process.stderr.isTTY) {
-    return pino(
-      options,
-      pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: true } }),
-    );
+    return pino(options, pretty({ destination: 2, colorize: true, sync: true }));
   }
   // Synchronous writes: the last lines before an exit are not lost.
   return pino(options, pino.destination({ fd: 2, sync: true }));
@@ -40,34 +38,39 @@ const uriHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
 async function run(config: DpuConfig, log: Logger): Promise<void> {
   const exportName = config.exportName ?? DEFAULT_EXPORT_NAME;
   const vns = await VirtualNamespace.open(config, { logger: log, name: exportName });
-  const server = new NbdServer({
-    exports: [
-      {
-        name: exportName,
-        bdev: vns.bdev,
-        description: `nvmf-dpu ${vns.layout} over ${vns.legs.length} leg(s)`,
-      },
-    ],
-    logger: log,
-  });
+  // One NbdServer per endpoint; every session of both shares the one volume (multi-conn).
+  const exports = [
+    {
+      name: exportName,
+      bdev: vns.bdev,
+      description: `nvmf-dpu ${vns.layout} over ${vns.legs.length} leg(s)`,
+      // Write Zeroes goes to the storage nodes as NVMe Write Zeroes: no zeroes cross the wire.
+      fastZero: true,
+    },
+  ];
+  const servers: NbdServer[] = [];
   const uris: string[] = [];
+  const closeServers = () => Promise.all(servers.map((s) => s.close()));
   try {
     const tcp = config.nbdListen ?? (config.nbdSocket ? undefined : DEFAULT_NBD_LISTEN);
     if (tcp !== undefined) {
-      const want = parseHostPort(tcp, '--nbd-listen');
-      const addr = (await server.listen(want)) as { host?: string; port?: number };
-      const port = addr.port ?? want.port;
-      uris.push(`nbd://${uriHost(addr.host ?? want.host)}:${port}/${exportName}`);
+      const server = new NbdServer({ exports, logger: log });
+      servers.push(server);
+      const bound = await server.listen(parseHostPort(tcp, '--nbd-listen'));
+      if ('port' in bound) uris.push(`nbd://${uriHost(bound.host)}:${bound.port}/${exportName}`);
     }
     if (config.nbdSocket !== undefined) {
-      rmSync(config.nbdSocket, { force: true });
+      const server = new NbdServer({ exports, logger: log });
+      servers.push(server);
       await server.listen({ path: config.nbdSocket });
       uris.push(`nbd+unix:///${exportName}?socket=${config.nbdSocket}`);
     }
   } catch (err) {
-    await server.close().catch(() => undefined);
+    await closeServers().catch(() => undefined);
     await vns.close();
-    throw err;
+    throw new Error(`the NBD endpoint cannot be opened: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 
   let stopping = false;
@@ -81,7 +84,7 @@ async function run(config: DpuConfig, log: Logger): Promise<void> {
     void (async () => {
       let code = EXIT_OK;
       try {
-        await server.close();
+        await closeServers();
       } catch (err) {
         code = EXIT_FAILURE;
         log.error({ err: (err as Error).message }, 'closing the NBD server failed');

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { parseSize } from '../bdev/bdev.js';
+import { parseTransportId } from '../initiator/index.js';
 import { checkSchema, ConfigError } from './schema-check.js';
 
 export const LAYOUTS = ['single', 'concat', 'stripe', 'mirror'] as const;
@@ -25,10 +26,10 @@ export const DEFAULT_STRIPE_SIZE = '64KiB';
 export const DEFAULT_REGION_SIZE = '1MiB';
 
 const SIZE_PATTERN = '^\\d+(\\.\\d+)?\\s*([kKmMgGtTpP]i?[bB]?)?$';
-const SizeSchema = Type.Union([
-  Type.Integer({ minimum: 1 }),
-  Type.String({ pattern: SIZE_PATTERN, description: 'bytes, or a size like 64KiB' }),
-]);
+const SizeSchema = Type.Union(
+  [Type.Integer({ minimum: 1 }), Type.String({ pattern: SIZE_PATTERN })],
+  { description: 'a size in bytes, such as 65536 or 64KiB' },
+);
 
 export const DpuConfigSchema = Type.Object(
   {
@@ -42,10 +43,7 @@ export const DpuConfigSchema = Type.Object(
       Type.String({ minLength: 1, description: 'HOST:PORT of a discovery controller' }),
     ),
     farm: Type.Optional(Type.String({ minLength: 1, description: 'path to a farm.json' })),
-    layout: Type.Union(
-      LAYOUTS.map((l) => Type.Literal(l)),
-      { description: 'single | concat | stripe | mirror' },
-    ),
+    layout: Type.Union(LAYOUTS.map((l) => Type.Literal(l))),
     stripeSize: Type.Optional(SizeSchema),
     regionSize: Type.Optional(SizeSchema),
     nbdListen: Type.Optional(Type.String({ minLength: 1, description: 'HOST:PORT' })),
@@ -65,34 +63,42 @@ export type DpuConfig = Static<typeof DpuConfigSchema>;
 /** Keys whose values are paths; a config file's relative paths are taken from its own folder. */
 const PATH_KEYS = ['farm', 'nbdSocket', 'stateDir'] as const;
 
-/** Checks the schema and the rules between fields; returns the config or throws a ConfigError. */
-export function checkDpuConfig(value: unknown, what = 'configuration'): DpuConfig {
-  const cfg = checkSchema(DpuConfigSchema, value, what);
+/**
+ * Checks the schema and the rules between fields; returns the config or throws a ConfigError.
+ * `nameOf` renders a field's JSON pointer as the user wrote it (a flag, or a key of a file).
+ */
+export function checkDpuConfig(
+  value: unknown,
+  what = 'configuration',
+  nameOf?: (path: string) => string,
+): DpuConfig {
+  const cfg = checkSchema(DpuConfigSchema, value, what, nameOf);
+  const lead = what ? `${what}: ` : '';
   const sources = (['connect', 'discover', 'farm'] as const).filter((k) => cfg[k] !== undefined);
   if (sources.length !== 1) {
     throw new ConfigError(
       sources.length === 0
-        ? `${what} names no storage: give --connect tcp://HOST:PORT/SUBNQN, --discover HOST:PORT or --farm DIR/farm.json`
-        : `${what} names storage twice (${sources.join(' and ')}); give exactly one of connect, discover or farm`,
+        ? `${lead}the configuration names no storage: give --connect tcp://HOST:PORT/SUBNQN, --discover HOST:PORT or --farm DIR/farm.json`
+        : `${lead}the configuration names storage twice (${sources.join(' and ')}); give exactly one of connect, discover or farm`,
     );
   }
   if (cfg.stripeSize !== undefined && cfg.layout !== 'stripe') {
     throw new ConfigError(
-      `${what}: a stripe size applies only to --layout stripe, not ${cfg.layout}`,
+      `${lead}a stripe size applies only to --layout stripe, not ${cfg.layout}`,
     );
   }
   if (cfg.regionSize !== undefined && cfg.layout !== 'mirror') {
     throw new ConfigError(
-      `${what}: a region size applies only to --layout mirror, not ${cfg.layout}`,
+      `${lead}a region size applies only to --layout mirror, not ${cfg.layout}`,
     );
   }
   if (cfg.layout === 'single' && cfg.connect && cfg.connect.length !== 1) {
     throw new ConfigError(
-      `${what}: --layout single takes one leg, got ${cfg.connect.length}; use concat, stripe or mirror for more`,
+      `${lead}--layout single takes one leg, got ${cfg.connect.length}; use concat, stripe or mirror for more`,
     );
   }
   if (cfg.layout === 'mirror' && cfg.connect && cfg.connect.length < 2) {
-    throw new ConfigError(`${what}: --layout mirror needs at least two legs, got 1`);
+    throw new ConfigError(`${lead}--layout mirror needs at least two legs, got 1`);
   }
   for (const key of ['stripeSize', 'regionSize'] as const) {
     const v = cfg[key];
@@ -100,8 +106,21 @@ export function checkDpuConfig(value: unknown, what = 'configuration'): DpuConfi
       try {
         parseSize(v);
       } catch (err) {
-        throw new ConfigError(`${what}: ${key}: ${(err as Error).message}`);
+        throw new ConfigError(`${lead}${key}: ${(err as Error).message}`);
       }
+    }
+  }
+  for (const text of cfg.connect ?? []) {
+    let id;
+    try {
+      id = parseTransportId(text);
+    } catch (err) {
+      throw new ConfigError(`${lead}--connect: ${(err as Error).message}`);
+    }
+    if (!id.subnqn) {
+      throw new ConfigError(
+        `${lead}--connect "${text}" names no subsystem; expected tcp://HOST:PORT/SUBNQN`,
+      );
     }
   }
   for (const key of ['nbdListen', 'discover'] as const) {

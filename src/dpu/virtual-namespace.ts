@@ -138,7 +138,7 @@ export class VirtualNamespace {
         }
       }
       log.info(
-        { name, layout, blockSize: bdev.blockSize, blocks: bdev.blockCount },
+        { volume: name, layout, blockSize: bdev.blockSize, blocks: bdev.blockCount },
         'virtual namespace ready',
       );
       const vns = new VirtualNamespace(name, layout, bdev, legs, mirror, recovery, log);

@@ -180,13 +180,13 @@ export class HostController extends EventEmitter<HostControllerEvents> {
     return this.requireAssoc().maxTransfer;
   }
 
-  /** Active namespace IDs, as of the last (re)connect. */
+  /** Active namespace IDs, as of the last (re)connect (kept while reconnecting). */
   namespaces(): number[] {
-    return [...(this.assoc?.namespaces.keys() ?? [])].sort((a, b) => a - b);
+    return [...((this.assoc ?? this.last)?.namespaces.keys() ?? [])].sort((a, b) => a - b);
   }
 
   namespaceInfo(nsid: number): NamespaceInfo | undefined {
-    return this.assoc?.namespaces.get(nsid);
+    return (this.assoc ?? this.last)?.namespaces.get(nsid);
   }
 
   /** The namespace as a bdev; one instance per NSID, usable across reconnects. */

@@ -45,3 +45,6 @@ export const KAS_UNIT_MS = 100;
 
 /** Firmware revision reported in Identify FR (8 ASCII characters). */
 export const FIRMWARE_REVISION = '0.1.0';
+
+/** MAXH2CDATA announced in ICResp: a whole MDTS-sized write in one H2CData PDU. */
+export const MAX_H2C_DATA = MAX_DATA_TRANSFER;

@@ -27,7 +27,7 @@ import {
   StatusCodeType,
   checkRange,
 } from '../bdev/index.js';
-import { checkLegs, fanOut, volumeLogger, type RaidOptions } from './raid-core.js';
+import { checkLegs, fanOut, volumeLogger, withDeadline, type RaidOptions } from './raid-core.js';
 import {
   MirrorResync,
   type LegState,
@@ -51,6 +51,11 @@ export interface MirrorBdevOptions extends RaidOptions {
   regionBlocks?: number;
   /** Probe period of degraded legs; 0 disables probing (resync only on `resync()`). */
   probeIntervalMs?: number;
+  /**
+   * A leg that has not answered a request within this is treated as failed (degraded) and the
+   * request completes on the others; 0 (default) waits for the leg's own error or timeout.
+   */
+  legTimeoutMs?: number;
 }
 
 export interface MirrorEvents {
@@ -78,6 +83,7 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
   private readonly events = new EventEmitter();
   private readonly resyncer: MirrorResync;
   private readonly closeLegs: boolean;
+  private readonly legTimeoutMs: number;
   private nextReadLeg = 0;
 
   private constructor(
@@ -90,6 +96,7 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
     this.legs = [...opts.legs];
     this.regionBlocks = bitmap.geometry.regionBlocks;
     this.closeLegs = opts.closeLegs ?? true;
+    this.legTimeoutMs = opts.legTimeoutMs ?? 0;
     this.log = volumeLogger(opts.logger, opts.name, 'mirror');
     if (this.legs.every((l) => l.blockStatus)) {
       this.blockStatus = (lba, blocks) => this.statusFromHealthyLeg(lba, blocks);
@@ -106,6 +113,12 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
       },
       'volume assembled',
     );
+    if (!this.states.includes('healthy')) {
+      this.log.error(
+        { dirtyRegions: this.legs.map((_, i) => bitmap.dirtyRegions(i)) },
+        'every leg missed writes: no leg holds all acknowledged data, the volume stays unavailable',
+      );
+    }
     if (this.states.includes('degraded')) this.resyncer.watch();
   }
 
@@ -185,6 +198,21 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
     this.resyncer.watch();
   }
 
+  /**
+   * Runs one request on a leg, bounded by legTimeoutMs. The unbounded request is pushed on
+   * `inflight` when given, for callers that must hold ordering until it has really ended.
+   */
+  legIo<T>(
+    leg: number,
+    what: string,
+    run: (bdev: Bdev) => Promise<T>,
+    inflight?: Promise<unknown>[],
+  ): Promise<T> {
+    const p = run(this.legs[leg]);
+    inflight?.push(p);
+    return withDeadline(p, this.legTimeoutMs, `${this.legs[leg].name}: ${what}`);
+  }
+
   resyncDone(leg: number, copiedBlocks: number): void {
     this.log.info({ leg, legName: this.legs[leg].name, copiedBlocks }, 'resync done');
     this.events.emit('resync-done', { leg, name: this.legs[leg].name, copiedBlocks });
@@ -200,7 +228,7 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
       if (leg < 0) throw lastError ?? this.noLeg('read');
       tried.add(leg);
       try {
-        return await this.legs[leg].read(lba, blocks);
+        return await this.legIo(leg, 'read', (b) => b.read(lba, blocks));
       } catch (err) {
         lastError = err;
         this.legFailed(leg, err, 'read');
@@ -229,7 +257,7 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
   protected async flushAll(): Promise<void> {
     const targets = this.liveLegs();
     if (targets.length === 0) throw this.noLeg('flush');
-    const results = await fanOut(targets, (leg) => this.legs[leg].flush());
+    const results = await fanOut(targets, (leg) => this.legIo(leg, 'flush', (b) => b.flush()));
     const failed = results.filter((r) => !r.ok);
     for (const f of failed) this.legFailed(f.leg, f.error, 'flush');
     // Writes acknowledged by a leg whose flush failed may be lost there: copy it all back.
@@ -260,13 +288,14 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
     const lockFirst = Math.min(...spans.map((s) => s[0]));
     const lockLast = Math.max(...spans.map((s) => s[1]));
     const release = await this.locks.acquireShared(lockFirst, lockLast);
+    const inflight: Promise<unknown>[] = [];
     try {
       const targets = this.liveLegs();
       if (targets.length === 0) throw this.noLeg(what);
       const missed = this.legs.map((_, i) => i).filter((i) => !targets.includes(i));
       // Started alongside the leg I/O; settled to a value so a failure is never unhandled.
       const marking = missed.length > 0 ? this.markSpans(missed, spans) : undefined;
-      const results = await fanOut(targets, (leg) => op(this.legs[leg]));
+      const results = await fanOut(targets, (leg) => this.legIo(leg, what, op, inflight));
       const failed = results.filter((r) => !r.ok).map((r) => r.leg);
       for (const r of results) if (!r.ok) this.legFailed(r.leg, r.error, what);
       // With every leg failed, the first stays authoritative for this unacknowledged change.
@@ -283,7 +312,9 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
       const markError = markErrors.find((e) => e !== undefined);
       if (markError) throw markError;
     } finally {
-      release();
+      // The regions stay held until every leg request has really ended, one we stopped waiting
+      // for included, so that no late write lands after a resync copy of its region.
+      void Promise.allSettled(inflight).then(release);
     }
   }
 
@@ -341,7 +372,7 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
     for (let leg = 0; leg < this.legs.length; leg++) {
       if (this.states[leg] !== 'healthy') continue;
       try {
-        return await query(this.legs[leg]);
+        return await this.legIo(leg, what, query);
       } catch (err) {
         lastError = err;
         this.legFailed(leg, err, what);

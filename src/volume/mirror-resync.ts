@@ -27,6 +27,13 @@ export interface ResyncHost {
   readonly log: Logger;
   legState(leg: number): LegState;
   setLegState(leg: number, state: LegState, why: string): void;
+  /** One request on a leg, bounded by the mirror's leg timeout (see MirrorBdev.legIo). */
+  legIo<T>(
+    leg: number,
+    what: string,
+    run: (bdev: Bdev) => Promise<T>,
+    inflight?: Promise<unknown>[],
+  ): Promise<T>;
   /** A leg's I/O failed: it becomes degraded. */
   legFailed(leg: number, err: unknown, what: string): void;
   resyncDone(leg: number, copiedBlocks: number): void;
@@ -92,7 +99,7 @@ export class MirrorResync {
 
   private async probe(leg: number): Promise<boolean> {
     try {
-      await this.host.legs[leg].read(PROBE_LBA, PROBE_BLOCKS);
+      await this.host.legIo(leg, 'probe', (b) => b.read(PROBE_LBA, PROBE_BLOCKS));
       return true;
     } catch (err) {
       this.host.log.debug({ leg, err: (err as Error).message }, 'degraded leg still not answering');
@@ -150,24 +157,33 @@ export class MirrorResync {
   private async copyRegion(leg: number, r: number): Promise<number> {
     const h = this.host;
     const release = await h.locks.acquireExclusive(r);
+    const inflight: Promise<unknown>[] = [];
     try {
       if (this.stopped) throw new ResyncAborted('mirror closing');
       if (h.legState(leg) !== 'resyncing') throw new ResyncAborted('leg failed during resync');
       const first = r * h.regionBlocks;
       const blocks = Math.min(h.regionBlocks, h.blockCount - first);
       const { data, extents } = await this.readSource(leg, first, blocks);
-      const target = h.legs[leg];
-      const bs = target.blockSize;
+      const bs = h.legs[leg].blockSize;
       try {
         const holes: LbaRange[] = [];
         let at = 0;
         for (const e of extents) {
           const piece = data.subarray(at * bs, (at + e.blocks) * bs);
           if (e.state === 'hole') holes.push({ lba: first + at, blocks: e.blocks });
-          else await target.write(first + at, piece, { fua: true });
+          else {
+            await h.legIo(
+              leg,
+              'resync write',
+              (b) => b.write(first + at, piece, { fua: true }),
+              inflight,
+            );
+          }
           at += e.blocks;
         }
-        if (holes.length > 0) await target.deallocate(holes);
+        if (holes.length > 0) {
+          await h.legIo(leg, 'resync deallocate', (b) => b.deallocate(holes), inflight);
+        }
       } catch (err) {
         h.legFailed(leg, err, 'resync write');
         throw new ResyncAborted(`leg failed during resync: ${(err as Error).message}`);
@@ -175,7 +191,8 @@ export class MirrorResync {
       h.bitmap.clear(leg, r);
       return blocks;
     } finally {
-      release();
+      // Held until a copy we stopped waiting for has really ended: a write after it must win.
+      void Promise.allSettled(inflight).then(release);
     }
   }
 
@@ -195,9 +212,9 @@ export class MirrorResync {
       if (src < 0) throw new ResyncAborted('no healthy leg to copy from');
       const source = h.legs[src];
       try {
-        const data = await source.read(first, blocks);
+        const data = await h.legIo(src, 'resync read', (b) => b.read(first, blocks));
         const extents = source.blockStatus
-          ? await source.blockStatus(first, blocks)
+          ? await h.legIo(src, 'resync map', (b) => b.blockStatus!(first, blocks))
           : [{ state: 'data' as const, blocks }];
         return { data, extents };
       } catch (err) {

@@ -10,6 +10,9 @@ import {
   type Bdev,
   type BlockStatusExtent,
   type LbaRange,
+  NvmeStatusError,
+  PathStatus,
+  StatusCodeType,
   checkRange,
 } from '../bdev/index.js';
 
@@ -62,6 +65,31 @@ export async function fanOut<T>(
       ),
     ),
   );
+}
+
+/**
+ * Gives up waiting for `p` after `ms` (0: waits as long as it takes) with a retryable Internal
+ * Path Error (NVMe Base 2.0, Figure 105): the leg is treated as failed. `p` itself runs on; a
+ * caller that must not be overtaken by it (a late write) keeps waiting on `p` for its ordering.
+ */
+export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  if (ms <= 0) return p;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new NvmeStatusError(
+            StatusCodeType.PathRelated,
+            PathStatus.InternalPathError,
+            `${what}: no answer within ${ms} ms`,
+            false,
+          ),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** Joins read pieces already in request order; a single piece is handed on without a copy. */

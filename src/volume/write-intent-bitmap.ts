@@ -51,6 +51,7 @@ export class WriteIntentBitmap {
   private generation = 0;
   private persisted = 0;
   private round: Promise<void> | undefined;
+  private rounds = 0;
 
   private constructor(
     readonly geometry: WriteIntentBitmapGeometry,
@@ -194,8 +195,16 @@ export class WriteIntentBitmap {
     }
   }
 
+  /** Write+sync rounds done so far (each covers every mark made before it started). */
+  get persistRounds(): number {
+    return this.rounds;
+  }
+
   private async writeRound(): Promise<void> {
     const handle = this.handle!;
+    // Let the marks made in this same tick join the round.
+    await Promise.resolve();
+    this.rounds++;
     const gen = this.generation;
     const pages = [...this.changedPages];
     this.changedPages.clear();

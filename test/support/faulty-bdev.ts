@@ -24,6 +24,8 @@ const INTERNAL_PATH_ERROR = 0x00;
 
 interface Gate {
   ops: ReadonlySet<FaultyOp>;
+  /** Requests still to be held; later ones pass. */
+  remaining: number;
   waiting: (() => void)[];
   /** Resolves each time a request arrives at the gate. */
   arrived: (op: FaultyOp) => void;
@@ -68,11 +70,15 @@ export class FaultyBdev implements Bdev {
   }
 
   /**
-   * Holds the listed operations until `release()`; `onArrive` sees each one as it is held.
-   * Requests already past the gate are not affected.
+   * Holds the next `count` requests of the listed operations until `release()`; `onArrive` sees
+   * each one as it is held. Requests already past the gate are not affected.
    */
-  hold(ops: readonly FaultyOp[], onArrive: (op: FaultyOp) => void = () => undefined): void {
-    this.gate = { ops: new Set(ops), waiting: [], arrived: onArrive };
+  hold(
+    ops: readonly FaultyOp[],
+    onArrive: (op: FaultyOp) => void = () => undefined,
+    count = Infinity,
+  ): void {
+    this.gate = { ops: new Set(ops), remaining: count, waiting: [], arrived: onArrive };
   }
 
   release(): void {
@@ -102,7 +108,8 @@ export class FaultyBdev implements Bdev {
 
   private async pass<T>(op: FaultyOp, run: () => Promise<T>): Promise<T> {
     const gate = this.gate;
-    if (gate?.ops.has(op)) {
+    if (gate && gate.remaining > 0 && gate.ops.has(op)) {
+      gate.remaining--;
       await new Promise<void>((resolve) => {
         gate.waiting.push(resolve);
         gate.arrived(op);

@@ -15,6 +15,8 @@ export interface WorkloadOptions {
   generation?: number;
   /** Also issue Write Zeroes and Deallocate (default true). */
   zeroes?: boolean;
+  /** Sees the range of every change issued. */
+  onChange?: (lba: number, blocks: number) => void;
 }
 
 /** Applies a random mix of writes (pattern data), Write Zeroes and Deallocates to both bdevs. */
@@ -36,6 +38,7 @@ export async function runWorkload(
       const blocks = 1 + next(Math.min(opts.maxBlocks, target.blockCount - lba));
       if (taken.some(([a, b]) => lba < b && a < lba + blocks)) continue;
       taken.push([lba, lba + blocks]);
+      opts.onChange?.(lba, blocks);
       const kind = useZeroes ? next(10) : 0;
       if (kind < 8) {
         const data = patternBlocks(lba, blocks, target.blockSize, generation++);

@@ -10,8 +10,7 @@ import { crc32c } from '@node-rs/crc32';
 export const DIGEST_SIZE = 4;
 
 /** CRC32C of the first `hlen` bytes of `pdu` (the header digest). */
-export const headerDigest = (pdu: Buffer, hlen: number): number =>
-  crc32c(pdu.subarray(0, hlen));
+export const headerDigest = (pdu: Buffer, hlen: number): number => crc32c(pdu.subarray(0, hlen));
 
 /** True when the 4 bytes after the header hold its CRC32C. */
 export const headerDigestOk = (pdu: Buffer, hlen: number): boolean =>

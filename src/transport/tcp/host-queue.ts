@@ -7,11 +7,23 @@
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import { CQE_CID, CQE_SIZE, CQE_STATUS, cqeOk, encodeCqeStatus } from '../../nvme/cqe.js';
-import { SGL_DESCRIPTOR_SIZE, SGL_IDENTIFIER, SGL_LENGTH, SglSubtype, SglType } from '../../nvme/sgl.js';
+import {
+  SGL_DESCRIPTOR_SIZE,
+  SGL_IDENTIFIER,
+  SGL_LENGTH,
+  SglSubtype,
+  SglType,
+} from '../../nvme/sgl.js';
 import { SQE_DPTR, setSqeCid } from '../../nvme/sqe.js';
 import { GenericStatus, StatusCodeType } from '../../nvme/status.js';
 import { sliceBuffers, totalLength } from './buffer-list.js';
-import { TcpConnectTimeoutError, TcpConnectionClosedError, TcpPeerTerminatedError, TcpTransportError, TermReqFes } from './errors.js';
+import {
+  TcpConnectTimeoutError,
+  TcpConnectionClosedError,
+  TcpPeerTerminatedError,
+  TcpTransportError,
+  TermReqFes,
+} from './errors.js';
 import {
   CAPSULE_RESP_CQE,
   DATA_CCCID,
@@ -32,6 +44,7 @@ import {
   pdaAlignment,
 } from './pdu.js';
 import { QueueState, TcpQueueCore } from './queue-core.js';
+import { TagTable } from './tag-table.js';
 
 export interface HostQueueOptions {
   host: string;
@@ -105,13 +118,15 @@ export class HostQueue extends TcpQueueCore {
   inCapsuleDataSize = ADMIN_IN_CAPSULE_DATA_SIZE;
   /** MAXH2CDATA from the ICResp. */
   maxH2CData = MIN_MAXH2CDATA;
-  private readonly commands: (HostCommand | undefined)[] = [];
-  private readonly freeCids: number[] = [];
-  private nextCid = 0;
+  private readonly commands = new TagTable<HostCommand>(MAX_CID);
   private readonly maxC2HData: number;
   private established: { resolve(): void; reject(err: Error): void } | undefined;
 
-  private constructor(socket: net.Socket, private readonly opts: HostQueueOptions, logger: Logger) {
+  private constructor(
+    socket: net.Socket,
+    private readonly opts: HostQueueOptions,
+    logger: Logger,
+  ) {
     super(socket, false, logger);
     this.maxC2HData = opts.maxC2HData ?? DEFAULT_MAX_C2H_DATA;
   }
@@ -122,7 +137,10 @@ export class HostQueue extends TcpQueueCore {
     if (!Number.isInteger(hpda) || hpda < 0 || hpda > MAX_PDA) {
       throw new RangeError(`hpda ${hpda} is not an integer from 0 to ${MAX_PDA}`);
     }
-    const log = (opts.logger ?? silentLogger()).child({ transport: 'tcp', peer: `${opts.host}:${opts.port}` });
+    const log = (opts.logger ?? silentLogger()).child({
+      transport: 'tcp',
+      peer: `${opts.host}:${opts.port}`,
+    });
     const socket = net.connect({ host: opts.host, port: opts.port });
     const queue = new HostQueue(socket, opts, log);
     const ready = new Promise<void>((resolve, reject) => {
@@ -144,7 +162,10 @@ export class HostQueue extends TcpQueueCore {
         ? Promise.race([
             ready,
             new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(new TcpConnectTimeoutError(opts.host, opts.port, ms)), ms);
+              timer = setTimeout(
+                () => reject(new TcpConnectTimeoutError(opts.host, opts.port, ms)),
+                ms,
+              );
             }),
           ])
         : ready);
@@ -159,7 +180,7 @@ export class HostQueue extends TcpQueueCore {
 
   /** Commands submitted and not yet completed. */
   get outstanding(): number {
-    return this.nextCid - this.freeCids.length;
+    return this.commands.size;
   }
 
   /**
@@ -169,22 +190,27 @@ export class HostQueue extends TcpQueueCore {
    */
   submit(sqe: Buffer, io?: HostSubmitIo): Promise<HostCompletion> {
     if (this.state !== QueueState.Ready) {
-      return Promise.reject(new TcpConnectionClosedError(`NVMe/TCP queue to ${this.remoteAddress} is not connected`));
+      return Promise.reject(
+        new TcpConnectionClosedError(`NVMe/TCP queue to ${this.remoteAddress} is not connected`),
+      );
     }
     const write = io?.data;
     const writeLength = write ? totalLength(write) : 0;
     const readLength = io?.readLength ?? 0;
     if (writeLength > 0 && readLength > 0) {
-      return Promise.reject(new RangeError('a command moves data in one direction only over NVMe/TCP'));
+      return Promise.reject(
+        new RangeError('a command moves data in one direction only over NVMe/TCP'),
+      );
     }
-    const cid = this.allocCid();
-    if (cid < 0) return Promise.reject(new RangeError(`more than ${MAX_CID + 1} commands outstanding`));
+    const cid = this.commands.alloc();
+    if (cid < 0)
+      return Promise.reject(new RangeError(`more than ${MAX_CID + 1} commands outstanding`));
     setSqeCid(sqe, cid);
     const inCapsule = writeLength > 0 && writeLength <= this.inCapsuleDataSize;
     if (inCapsule) setSgl1(sqe, IN_CAPSULE_SGL_ID, writeLength);
     else setSgl1(sqe, TRANSPORT_SGL_ID, writeLength > 0 ? writeLength : readLength);
     return new Promise<HostCompletion>((resolve, reject) => {
-      this.commands[cid] = {
+      this.commands.set(cid, {
         cid,
         resolve,
         reject,
@@ -195,7 +221,7 @@ export class HostQueue extends TcpQueueCore {
         view: undefined,
         assembled: undefined,
         digestError: false,
-      };
+      });
       if (inCapsule) this.sendPdu(encodeCapsuleCmd(sqe, writeLength, this.tx), write, writeLength);
       else this.sendPdu(encodeCapsuleCmd(sqe, 0, this.tx));
     });
@@ -204,12 +230,6 @@ export class HostQueue extends TcpQueueCore {
   /** Closes the connection; outstanding commands reject with a connection-closed error. */
   close(): void {
     this.shutdown();
-  }
-
-  private allocCid(): number {
-    const free = this.freeCids.pop();
-    if (free !== undefined) return free;
-    return this.nextCid > MAX_CID ? -1 : this.nextCid++;
   }
 
   protected checkHeader(type: PduType, dataLength: number): void {
@@ -243,26 +263,39 @@ export class HostQueue extends TcpQueueCore {
         return this.onR2T(pdu);
       case PduType.C2HTermReq:
         this.log.warn({ fes: pdu.fes, fei: pdu.fei }, 'controller terminated the connection');
-        this.shutdown(new TcpPeerTerminatedError(pdu.fes, pdu.fei, `controller ${this.remoteAddress}`));
+        this.shutdown(
+          new TcpPeerTerminatedError(pdu.fes, pdu.fei, `controller ${this.remoteAddress}`),
+        );
         return;
       default:
         // checkCommonHeader only lets controller→host PDU types through.
-        throw new TcpTransportError(TermReqFes.InvalidHeaderField, 0, `unexpected PDU type 0x${pdu.type.toString(16)}`);
+        throw new TcpTransportError(
+          TermReqFes.InvalidHeaderField,
+          0,
+          `unexpected PDU type 0x${pdu.type.toString(16)}`,
+        );
     }
   }
 
   /** NVMe/TCP 1.0, 3.6.2.3: check what the controller granted, then adopt it. */
   private onIcResp(m: Pdu & { type: PduType.IcResp }): void {
     const asked = { hdgst: this.opts.hdgst ?? false, ddgst: this.opts.ddgst ?? false };
-    const bad = (fei: number, what: string) => new TcpTransportError(TermReqFes.InvalidHeaderField, fei, what);
+    const bad = (fei: number, what: string) =>
+      new TcpTransportError(TermReqFes.InvalidHeaderField, fei, what);
     if (m.pfv !== PFV_1_0) throw bad(IC_PFV, `ICResp PFV ${m.pfv}, expected ${PFV_1_0}`);
     if (m.cpda > MAX_PDA) throw bad(IC_PDA, `ICResp CPDA ${m.cpda} above ${MAX_PDA}`);
     // The controller answers the digests the host asked for (Figure 21 DGST); Linux insists too.
     if (m.hdgst !== asked.hdgst || m.ddgst !== asked.ddgst) {
-      throw bad(IC_DGST, `ICResp digests hdgst=${m.hdgst} ddgst=${m.ddgst}, asked hdgst=${asked.hdgst} ddgst=${asked.ddgst}`);
+      throw bad(
+        IC_DGST,
+        `ICResp digests hdgst=${m.hdgst} ddgst=${m.ddgst}, asked hdgst=${asked.hdgst} ddgst=${asked.ddgst}`,
+      );
     }
     if (m.maxh2cdata < MIN_MAXH2CDATA || m.maxh2cdata % 4 !== 0) {
-      throw bad(IC_MAXH2CDATA, `ICResp MAXH2CDATA ${m.maxh2cdata} below ${MIN_MAXH2CDATA} or not dword-aligned`);
+      throw bad(
+        IC_MAXH2CDATA,
+        `ICResp MAXH2CDATA ${m.maxh2cdata} below ${MIN_MAXH2CDATA} or not dword-aligned`,
+      );
     }
     this.maxH2CData = m.maxh2cdata;
     this.rx.hdgst = this.tx.hdgst = m.hdgst;
@@ -270,25 +303,36 @@ export class HostQueue extends TcpQueueCore {
     this.rx.pdoAlignment = pdaAlignment(this.opts.hpda ?? 0);
     this.tx.pdoAlignment = pdaAlignment(m.cpda);
     this.setState(QueueState.Ready);
-    this.log.debug({ hdgst: m.hdgst, ddgst: m.ddgst, cpda: m.cpda, maxh2cdata: m.maxh2cdata }, 'NVMe/TCP connection ready');
+    this.log.debug(
+      { hdgst: m.hdgst, ddgst: m.ddgst, cpda: m.cpda, maxh2cdata: m.maxh2cdata },
+      'NVMe/TCP connection ready',
+    );
     this.established?.resolve();
     this.established = undefined;
   }
 
   private onCapsuleResp(cqe: Buffer): void {
     const cid = cqe.readUInt16LE(CQE_CID);
-    const cmd = this.commands[cid];
+    const cmd = this.commands.get(cid);
     if (!cmd) {
-      throw new TcpTransportError(TermReqFes.InvalidHeaderField, CAPSULE_RESP_CQE + CQE_CID, `CapsuleResp for unknown CID ${cid}`);
+      throw new TcpTransportError(
+        TermReqFes.InvalidHeaderField,
+        CAPSULE_RESP_CQE + CQE_CID,
+        `CapsuleResp for unknown CID ${cid}`,
+      );
     }
     this.complete(cmd, cqe);
   }
 
   /** NVMe/TCP 1.0, 3.3.2.2: C2HData PDUs of a command arrive in order, inside its data. */
   private onC2HData(m: Pdu & { type: PduType.C2HData }): void {
-    const cmd = this.commands[m.cccid];
+    const cmd = this.commands.get(m.cccid);
     if (!cmd || cmd.readLength === 0) {
-      throw new TcpTransportError(TermReqFes.InvalidHeaderField, DATA_CCCID, `C2HData for CID ${m.cccid}, which expects no data`);
+      throw new TcpTransportError(
+        TermReqFes.InvalidHeaderField,
+        DATA_CCCID,
+        `C2HData for CID ${m.cccid}, which expects no data`,
+      );
     }
     if (m.datao !== cmd.received || m.datao + m.datal > cmd.readLength) {
       throw new TcpTransportError(
@@ -318,9 +362,13 @@ export class HostQueue extends TcpQueueCore {
 
   /** NVMe/TCP 1.0, 3.3.2.1: send the R2T's range as H2CData PDUs of at most MAXH2CDATA bytes. */
   private onR2T(m: Pdu & { type: PduType.R2T }): void {
-    const cmd = this.commands[m.cccid];
+    const cmd = this.commands.get(m.cccid);
     if (!cmd || !cmd.write) {
-      throw new TcpTransportError(TermReqFes.InvalidHeaderField, R2T_CCCID, `R2T for CID ${m.cccid}, which has no data to send`);
+      throw new TcpTransportError(
+        TermReqFes.InvalidHeaderField,
+        R2T_CCCID,
+        `R2T for CID ${m.cccid}, which has no data to send`,
+      );
     }
     if (m.r2tl === 0 || m.r2to + m.r2tl > cmd.writeLength) {
       throw new TcpTransportError(
@@ -330,7 +378,7 @@ export class HostQueue extends TcpQueueCore {
       );
     }
     const end = m.r2to + m.r2tl;
-    for (let off = m.r2to; off < end; ) {
+    for (let off = m.r2to; off < end;) {
       const len = Math.min(this.maxH2CData, end - off);
       const header = encodeH2CData(
         { cccid: m.cccid, ttag: m.ttag, datao: off, datal: len, last: off + len === end },
@@ -342,8 +390,7 @@ export class HostQueue extends TcpQueueCore {
   }
 
   private complete(cmd: HostCommand, cqe: Buffer): void {
-    this.commands[cmd.cid] = undefined;
-    this.freeCids.push(cmd.cid);
+    this.commands.release(cmd.cid);
     if (cmd.digestError && cqeOk(cqe)) {
       // A data digest error fails the command, not the connection: Transient Transport Error.
       cqe = Buffer.from(cqe);
@@ -360,10 +407,6 @@ export class HostQueue extends TcpQueueCore {
   protected onTerminated(err: Error): void {
     this.established?.reject(err);
     this.established = undefined;
-    for (const cmd of this.commands) {
-      if (!cmd) continue;
-      this.commands[cmd.cid] = undefined;
-      cmd.reject(err);
-    }
+    for (const cmd of this.commands.drain()) cmd.reject(err);
   }
 }

@@ -3,7 +3,13 @@ export * from './pdu.js';
 export { PduReader } from './pdu-reader.js';
 export { headerDigest, dataDigest } from './digest.js';
 export { QueueState } from './queue-core.js';
-export { HostQueue, ADMIN_IN_CAPSULE_DATA_SIZE, type HostQueueOptions, type HostSubmitIo, type HostCompletion } from './host-queue.js';
+export {
+  HostQueue,
+  ADMIN_IN_CAPSULE_DATA_SIZE,
+  type HostQueueOptions,
+  type HostSubmitIo,
+  type HostCompletion,
+} from './host-queue.js';
 export {
   TargetQueue,
   type TargetQueueOptions,

@@ -3,7 +3,15 @@
  * CapsuleCmd = common header + 64-byte SQE [+ HDGST] [+ pad to PDO + in-capsule data + DDGST];
  * CapsuleResp = common header + 16-byte CQE [+ HDGST], never data.
  */
-import { CQE_CID, CQE_DW0, CQE_DW1, CQE_SIZE, CQE_SQHD, CQE_SQID, CQE_STATUS } from '../../nvme/cqe.js';
+import {
+  CQE_CID,
+  CQE_DW0,
+  CQE_DW1,
+  CQE_SIZE,
+  CQE_SQHD,
+  CQE_SQID,
+  CQE_STATUS,
+} from '../../nvme/cqe.js';
 import { SQE_SIZE } from '../../nvme/sqe.js';
 import {
   CAPSULE_CMD_HLEN,
@@ -48,7 +56,11 @@ export interface CapsuleRespFields {
  * followed by the data digest when DDGSTF is set).
  */
 export function encodeCapsuleCmd(sqe: Buffer, dataLength: number, tx: TxRules): Buffer {
-  const buf = allocHeader(PduType.CapsuleCmd, CAPSULE_CMD_HLEN, txLayout(CAPSULE_CMD_HLEN, dataLength, 0, tx));
+  const buf = allocHeader(
+    PduType.CapsuleCmd,
+    CAPSULE_CMD_HLEN,
+    txLayout(CAPSULE_CMD_HLEN, dataLength, 0, tx),
+  );
   sqe.copy(buf, CAPSULE_CMD_SQE, 0, SQE_SIZE);
   return sealHeader(buf);
 }
@@ -63,7 +75,11 @@ export function decodeCapsuleCmd(pdu: Buffer, dataLength: number): CapsuleCmd {
 }
 
 export function encodeCapsuleResp(f: CapsuleRespFields, tx: TxRules): Buffer {
-  const buf = allocHeader(PduType.CapsuleResp, CAPSULE_RESP_HLEN, txLayout(CAPSULE_RESP_HLEN, 0, 0, tx));
+  const buf = allocHeader(
+    PduType.CapsuleResp,
+    CAPSULE_RESP_HLEN,
+    txLayout(CAPSULE_RESP_HLEN, 0, 0, tx),
+  );
   const at = CAPSULE_RESP_CQE;
   buf.writeUInt32LE((f.dw0 ?? 0) >>> 0, at + CQE_DW0);
   buf.writeUInt32LE((f.dw1 ?? 0) >>> 0, at + CQE_DW1);

@@ -49,7 +49,16 @@ export interface R2T {
   r2tl: number;
 }
 
-function dataHeader(type: PduType, flags: number, cccid: number, ttag: number, offset: number, length: number, tx: TxRules, dataLength: number): Buffer {
+function dataHeader(
+  type: PduType,
+  flags: number,
+  cccid: number,
+  ttag: number,
+  offset: number,
+  length: number,
+  tx: TxRules,
+  dataLength: number,
+): Buffer {
   const hlen = type === PduType.R2T ? R2T_HLEN : DATA_PDU_HLEN;
   const buf = allocHeader(type, hlen, txLayout(hlen, dataLength, flags, tx));
   buf.writeUInt16LE(cccid, DATA_CCCID);
@@ -61,7 +70,16 @@ function dataHeader(type: PduType, flags: number, cccid: number, ttag: number, o
 
 /** Header of an H2CData PDU; its `datal` data bytes (and the data digest) follow it. */
 export const encodeH2CData = (m: H2CData, tx: TxRules): Buffer =>
-  dataHeader(PduType.H2CData, m.last ? PduFlag.LastPdu : 0, m.cccid, m.ttag, m.datao, m.datal, tx, m.datal);
+  dataHeader(
+    PduType.H2CData,
+    m.last ? PduFlag.LastPdu : 0,
+    m.cccid,
+    m.ttag,
+    m.datao,
+    m.datal,
+    tx,
+    m.datal,
+  );
 
 /** Header of a C2HData PDU; its `datal` data bytes (and the data digest) follow it. */
 export const encodeC2HData = (m: C2HData, tx: TxRules): Buffer =>

@@ -135,11 +135,17 @@ export function checkCommonHeader(buf: Buffer, at: number, rules: HeaderRules): 
     throw fail(CH_TYPE, `PDU type 0x${type.toString(16)} is not one this end receives`);
   }
   if ((flags & ~rule.flags) !== 0) {
-    throw fail(CH_FLAGS, `flags 0x${flags.toString(16)} not valid for PDU type 0x${type.toString(16)}`);
+    throw fail(
+      CH_FLAGS,
+      `flags 0x${flags.toString(16)} not valid for PDU type 0x${type.toString(16)}`,
+    );
   }
   if (rule.digests) {
     if (((flags & PduFlag.HeaderDigest) !== 0) !== rules.hdgst) {
-      throw fail(CH_FLAGS, `HDGSTF ${rules.hdgst ? 'missing' : 'set'} but header digests are ${rules.hdgst ? 'on' : 'off'}`);
+      throw fail(
+        CH_FLAGS,
+        `HDGSTF ${rules.hdgst ? 'missing' : 'set'} but header digests are ${rules.hdgst ? 'on' : 'off'}`,
+      );
     }
     if ((flags & PduFlag.DataDigest) !== 0 && !rules.ddgst) {
       throw fail(CH_FLAGS, 'DDGSTF set but data digests are off');
@@ -171,16 +177,21 @@ export function checkCommonHeader(buf: Buffer, at: number, rules: HeaderRules): 
     if (plen !== fullHlen) throw fail(CH_PLEN, `PLEN ${plen}, expected ${fullHlen}`);
     return 0;
   }
+  // A PLEN shorter than the header is reported as such, before the PDO that depends on it.
+  if (plen < fullHlen) throw fail(CH_PLEN, `PLEN ${plen} shorter than the header (${fullHlen})`);
   const noData = plen === fullHlen;
   if (!(noData && pdo === 0)) {
     if (pdo < fullHlen || pdo > plen || pdo % rules.pdoAlignment !== 0) {
-      throw fail(CH_PDO, `PDO ${pdo} with header of ${fullHlen} bytes and alignment ${rules.pdoAlignment}`);
+      throw fail(
+        CH_PDO,
+        `PDO ${pdo} with header of ${fullHlen} bytes and alignment ${rules.pdoAlignment}`,
+      );
     }
   }
-  if (plen < fullHlen) throw fail(CH_PLEN, `PLEN ${plen} shorter than the header (${fullHlen})`);
   let dataLength = noData ? 0 : plen - pdo;
   if ((flags & PduFlag.DataDigest) !== 0) {
-    if (dataLength <= DIGEST_SIZE) throw fail(CH_PLEN, `PLEN ${plen} leaves no data before the data digest`);
+    if (dataLength <= DIGEST_SIZE)
+      throw fail(CH_PLEN, `PLEN ${plen} leaves no data before the data digest`);
     dataLength -= DIGEST_SIZE;
   } else if (rules.ddgst && dataLength > 0) {
     throw fail(CH_FLAGS, 'DDGSTF missing on a PDU with data while data digests are on');
@@ -198,7 +209,13 @@ export interface TxLayout {
 }
 
 /** Computes PDO/PLEN for a PDU with `hlen` header bytes and `dataLength` data bytes. */
-export function txLayout(hlen: number, dataLength: number, flags: number, tx: TxRules, digests = true): TxLayout {
+export function txLayout(
+  hlen: number,
+  dataLength: number,
+  flags: number,
+  tx: TxRules,
+  digests = true,
+): TxLayout {
   const hd = digests && tx.hdgst ? DIGEST_SIZE : 0;
   const dd = digests && tx.ddgst && dataLength > 0 ? DIGEST_SIZE : 0;
   const full = hlen + hd;

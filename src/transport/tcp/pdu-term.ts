@@ -3,7 +3,14 @@
  * Figure 24): FES at 8, FEI at 10, and up to 128 bytes of the header of the PDU in error as data
  * right after the 24-byte header (PDO 0, never digests).
  */
-import { CH_SIZE, PduType, TERM_REQ_HLEN, TERM_REQ_MAX_DATA, allocHeader, txLayout } from './pdu-header.js';
+import {
+  CH_SIZE,
+  PduType,
+  TERM_REQ_HLEN,
+  TERM_REQ_MAX_DATA,
+  allocHeader,
+  txLayout,
+} from './pdu-header.js';
 
 export const TERM_FES = 8; // u16 Fatal Error Status
 export const TERM_FEI = 10; // u32 Fatal Error Information

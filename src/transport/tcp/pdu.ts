@@ -7,7 +7,12 @@
  */
 import { DIGEST_SIZE, dataDigest, headerDigestOk } from './digest.js';
 import { TcpTransportError, TermReqFes } from './errors.js';
-import { type CapsuleCmd, type CapsuleResp, decodeCapsuleCmd, decodeCapsuleResp } from './pdu-capsule.js';
+import {
+  type CapsuleCmd,
+  type CapsuleResp,
+  decodeCapsuleCmd,
+  decodeCapsuleResp,
+} from './pdu-capsule.js';
 import {
   type C2HData,
   DATA_DATAL,
@@ -71,17 +76,29 @@ export type Pdu =
  */
 export function decodePdu(pdu: Buffer, rules: HeaderRules): Pdu {
   if (pdu.length < CH_SIZE) {
-    throw new TcpTransportError(TermReqFes.InvalidHeaderField, CH_PLEN, `PDU of ${pdu.length} bytes`);
+    throw new TcpTransportError(
+      TermReqFes.InvalidHeaderField,
+      CH_PLEN,
+      `PDU of ${pdu.length} bytes`,
+    );
   }
   const dataLength = checkCommonHeader(pdu, 0, rules);
   if (pdu.readUInt32LE(CH_PLEN) !== pdu.length) {
-    throw new TcpTransportError(TermReqFes.InvalidHeaderField, CH_PLEN, `PLEN ${pdu.readUInt32LE(CH_PLEN)} but ${pdu.length} bytes`);
+    throw new TcpTransportError(
+      TermReqFes.InvalidHeaderField,
+      CH_PLEN,
+      `PLEN ${pdu.readUInt32LE(CH_PLEN)} but ${pdu.length} bytes`,
+    );
   }
   const type = pdu[CH_TYPE] as PduType;
   const flags = pdu[1];
   const hlen = pdu[CH_HLEN];
   if ((flags & PduFlag.HeaderDigest) !== 0 && !headerDigestOk(pdu, hlen)) {
-    throw new TcpTransportError(TermReqFes.HeaderDigestError, 0, `header digest mismatch on PDU type 0x${type.toString(16)}`);
+    throw new TcpTransportError(
+      TermReqFes.HeaderDigestError,
+      0,
+      `header digest mismatch on PDU type 0x${type.toString(16)}`,
+    );
   }
   switch (type) {
     case PduType.IcReq:

@@ -45,7 +45,11 @@ export abstract class TcpQueueCore extends EventEmitter {
   /** Rules for PDUs we receive (updated by the IC exchange). */
   protected readonly rx: HeaderRules;
   /** Rules for PDUs we send (updated by the IC exchange). */
-  protected readonly tx: TxRules = { hdgst: false, ddgst: false, pdoAlignment: INITIAL_PDO_ALIGNMENT };
+  protected readonly tx: TxRules = {
+    hdgst: false,
+    ddgst: false,
+    pdoAlignment: INITIAL_PDO_ALIGNMENT,
+  };
   private readonly reader: PduReader;
   private corked = false;
   private closeReason: Error | undefined;
@@ -67,7 +71,9 @@ export abstract class TcpQueueCore extends EventEmitter {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
       this.log.debug({ err }, 'socket error');
-      this.closeReason ??= new TcpConnectionClosedError(`NVMe/TCP connection failed: ${err.message}`);
+      this.closeReason ??= new TcpConnectionClosedError(
+        `NVMe/TCP connection failed: ${err.message}`,
+      );
     });
     socket.on('close', () => this.onSocketClose());
   }
@@ -109,7 +115,8 @@ export abstract class TcpQueueCore extends EventEmitter {
     try {
       this.checkHeader(buf[at + CH_TYPE] as PduType, checkCommonHeader(buf, at, this.rx));
     } catch (err) {
-      if (err instanceof TcpTransportError) err.header ??= Buffer.from(buf.subarray(at, at + CH_SIZE));
+      if (err instanceof TcpTransportError)
+        err.header ??= Buffer.from(buf.subarray(at, at + CH_SIZE));
       throw err;
     }
   }
@@ -120,7 +127,9 @@ export abstract class TcpQueueCore extends EventEmitter {
       this.handlePdu(decodePdu(raw, this.rx));
     } catch (err) {
       if (err instanceof TcpTransportError && !err.header) {
-        err.header = Buffer.from(raw.subarray(0, Math.min(raw[CH_HLEN] || CH_SIZE, TERM_REQ_MAX_DATA, raw.length)));
+        err.header = Buffer.from(
+          raw.subarray(0, Math.min(raw[CH_HLEN] || CH_SIZE, TERM_REQ_MAX_DATA, raw.length)),
+        );
       }
       throw err;
     }
@@ -217,4 +226,3 @@ export abstract class TcpQueueCore extends EventEmitter {
 
 /** Thrown inside the reader to stop at the first PDU after a fatal one; swallowed by fatal(). */
 const STOP = Symbol('stop reading');
-

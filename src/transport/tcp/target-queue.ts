@@ -31,6 +31,7 @@ import {
   pdaAlignment,
 } from './pdu.js';
 import { QueueState, TcpQueueCore } from './queue-core.js';
+import { TagTable } from './tag-table.js';
 
 /** What a command handler answers; `status` is CQE bytes 14-15 as encodeCqeStatus() builds them. */
 export interface TargetResponse {
@@ -81,7 +82,10 @@ const NULL_SGL_ID = (SglType.DataBlock << 4) | SglSubtype.Address;
 
 const genericStatus = (sc: GenericStatus, dnr = true): number =>
   encodeCqeStatus(StatusCodeType.Generic, sc, dnr);
-const TRANSIENT_TRANSPORT_ERROR = encodeCqeStatus(StatusCodeType.Generic, GenericStatus.TransientTransportError);
+const TRANSIENT_TRANSPORT_ERROR = encodeCqeStatus(
+  StatusCodeType.Generic,
+  GenericStatus.TransientTransportError,
+);
 const INTERNAL_ERROR = encodeCqeStatus(StatusCodeType.Generic, GenericStatus.InternalError);
 
 /** A write whose data is being fetched with R2T/H2CData. */
@@ -110,9 +114,7 @@ export class TargetQueue extends TcpQueueCore {
   private inCapsuleDataSize: number;
   private handler: CommandHandler | undefined;
   private hostMaxR2T = 1;
-  private readonly transfers: (Transfer | undefined)[] = [];
-  private readonly freeTtags: number[] = [];
-  private nextTtag = 0;
+  private readonly transfers = new TagTable<Transfer>(MAX_TTAG);
   private readonly maxC2HData: number;
 
   constructor(
@@ -123,7 +125,9 @@ export class TargetQueue extends TcpQueueCore {
     super(socket, true, logger);
     const cpda = opts.cpda ?? 0;
     if (opts.maxH2CData < MIN_MAXH2CDATA || opts.maxH2CData % 4 !== 0) {
-      throw new RangeError(`maxH2CData ${opts.maxH2CData} must be ≥ ${MIN_MAXH2CDATA} and a multiple of 4`);
+      throw new RangeError(
+        `maxH2CData ${opts.maxH2CData} must be ≥ ${MIN_MAXH2CDATA} and a multiple of 4`,
+      );
     }
     if (!Number.isInteger(cpda) || cpda < 0 || cpda > MAX_PDA) {
       throw new RangeError(`cpda ${cpda} is not an integer from 0 to ${MAX_PDA}`);
@@ -190,27 +194,50 @@ export class TargetQueue extends TcpQueueCore {
         this.shutdown(new TcpPeerTerminatedError(pdu.fes, pdu.fei, `host ${this.remoteAddress}`));
         return;
       default:
-        throw new TcpTransportError(TermReqFes.InvalidHeaderField, 0, `unexpected PDU type 0x${pdu.type.toString(16)}`);
+        throw new TcpTransportError(
+          TermReqFes.InvalidHeaderField,
+          0,
+          `unexpected PDU type 0x${pdu.type.toString(16)}`,
+        );
     }
   }
 
   /** NVMe/TCP 1.0, 3.6.2.2: PFV 0, HPDA 0..31; the digests asked for are granted. */
   private onIcReq(m: Pdu & { type: PduType.IcReq }): void {
     if (m.pfv !== PFV_1_0) {
-      throw new TcpTransportError(TermReqFes.InvalidHeaderField, IC_PFV, `ICReq PFV ${m.pfv}, expected ${PFV_1_0}`);
+      throw new TcpTransportError(
+        TermReqFes.InvalidHeaderField,
+        IC_PFV,
+        `ICReq PFV ${m.pfv}, expected ${PFV_1_0}`,
+      );
     }
     if (m.hpda > MAX_PDA) {
-      throw new TcpTransportError(TermReqFes.InvalidHeaderField, IC_PDA, `ICReq HPDA ${m.hpda} above ${MAX_PDA}`);
+      throw new TcpTransportError(
+        TermReqFes.InvalidHeaderField,
+        IC_PDA,
+        `ICReq HPDA ${m.hpda} above ${MAX_PDA}`,
+      );
     }
     const cpda = this.opts.cpda ?? 0;
-    this.write(encodeIcResp({ pfv: PFV_1_0, cpda, hdgst: m.hdgst, ddgst: m.ddgst, maxh2cdata: this.opts.maxH2CData }));
+    this.write(
+      encodeIcResp({
+        pfv: PFV_1_0,
+        cpda,
+        hdgst: m.hdgst,
+        ddgst: m.ddgst,
+        maxh2cdata: this.opts.maxH2CData,
+      }),
+    );
     this.hostMaxR2T = m.maxr2t + 1; // MAXR2T is 0's based
     this.rx.hdgst = this.tx.hdgst = m.hdgst;
     this.rx.ddgst = this.tx.ddgst = m.ddgst;
     this.rx.pdoAlignment = pdaAlignment(cpda);
     this.tx.pdoAlignment = pdaAlignment(m.hpda);
     this.setState(QueueState.Ready);
-    this.log.debug({ hdgst: m.hdgst, ddgst: m.ddgst, hpda: m.hpda, maxr2t: m.maxr2t }, 'NVMe/TCP connection ready');
+    this.log.debug(
+      { hdgst: m.hdgst, ddgst: m.ddgst, hpda: m.hpda, maxr2t: m.maxr2t },
+      'NVMe/TCP connection ready',
+    );
   }
 
   /** Where a command's data is: SGL1 per NVMe/TCP 1.0, 3.3.1.1 (in-capsule) / 3.3.1.2 (transport). */
@@ -240,15 +267,20 @@ export class TargetQueue extends TcpQueueCore {
       return this.execute(sqe, inCapsule, 0);
     }
     if (inCapsule || (id !== TRANSPORT_SGL_ID && !(id === NULL_SGL_ID && length === 0))) {
-      return this.respond(cid, 0, { status: genericStatus(GenericStatus.SglDescriptorTypeInvalid) });
+      return this.respond(cid, 0, {
+        status: genericStatus(GenericStatus.SglDescriptorTypeInvalid),
+      });
     }
     if (fromHost && length > 0) return this.startTransfer(sqe, cid, length);
     this.execute(sqe, undefined, toHost ? length : 0);
   }
 
   private startTransfer(sqe: Buffer, cid: number, length: number): void {
-    const ttag = this.freeTtags.pop() ?? (this.nextTtag <= MAX_TTAG ? this.nextTtag++ : -1);
-    if (ttag < 0) return this.respond(cid, 0, { status: genericStatus(GenericStatus.CommandSequenceError, false) });
+    const ttag = this.transfers.alloc();
+    if (ttag < 0)
+      return this.respond(cid, 0, {
+        status: genericStatus(GenericStatus.CommandSequenceError, false),
+      });
     const t: Transfer = {
       ttag,
       sqe,
@@ -261,7 +293,7 @@ export class TargetQueue extends TcpQueueCore {
       assembled: undefined,
       digestError: false,
     };
-    this.transfers[ttag] = t;
+    this.transfers.set(ttag, t);
     this.grant(t);
   }
 
@@ -279,12 +311,20 @@ export class TargetQueue extends TcpQueueCore {
 
   /** NVMe/TCP 1.0, 3.6.2.8: H2CData answers an R2T, in order, within what the R2Ts asked for. */
   private onH2CData(m: Pdu & { type: PduType.H2CData }): void {
-    const t = this.transfers[m.ttag];
+    const t = this.transfers.get(m.ttag);
     if (!t) {
-      throw new TcpTransportError(TermReqFes.InvalidHeaderField, DATA_TTAG, `H2CData with unknown TTAG ${m.ttag}`);
+      throw new TcpTransportError(
+        TermReqFes.InvalidHeaderField,
+        DATA_TTAG,
+        `H2CData with unknown TTAG ${m.ttag}`,
+      );
     }
     if (t.cid !== m.cccid) {
-      throw new TcpTransportError(TermReqFes.InvalidHeaderField, DATA_CCCID, `H2CData CCCID ${m.cccid} for TTAG ${m.ttag} of CID ${t.cid}`);
+      throw new TcpTransportError(
+        TermReqFes.InvalidHeaderField,
+        DATA_CCCID,
+        `H2CData CCCID ${m.cccid} for TTAG ${m.ttag} of CID ${t.cid}`,
+      );
     }
     if (m.datao !== t.received || m.datao + m.datal > t.granted) {
       throw new TcpTransportError(
@@ -305,8 +345,7 @@ export class TargetQueue extends TcpQueueCore {
     t.received += m.datal;
     while (t.r2tEnds.length > 0 && t.received >= t.r2tEnds[0]) t.r2tEnds.shift();
     if (t.received < t.length) return this.grant(t);
-    this.transfers[t.ttag] = undefined;
-    this.freeTtags.push(t.ttag);
+    this.transfers.release(t.ttag);
     if (t.digestError) return this.respond(t.cid, 0, { status: TRANSIENT_TRANSPORT_ERROR });
     this.execute(t.sqe, t.view ?? t.assembled, 0);
   }
@@ -341,20 +380,33 @@ export class TargetQueue extends TcpQueueCore {
     if (this.state !== QueueState.Ready) return;
     if (r.data && c2hLimit > 0 && (r.status & STATUS_FIELD_MASK) === 0) {
       const total = Math.min(totalLength(r.data), c2hLimit);
-      for (let off = 0; off < total; ) {
+      for (let off = 0; off < total;) {
         const n = Math.min(this.maxC2HData, total - off);
-        const header = encodeC2HData({ cccid: cid, datao: off, datal: n, last: off + n === total, success: false }, this.tx);
+        const header = encodeC2HData(
+          { cccid: cid, datao: off, datal: n, last: off + n === total, success: false },
+          this.tx,
+        );
         this.sendPdu(header, sliceBuffers(r.data, off, n), n);
         off += n;
       }
     }
     this.sendPdu(
-      encodeCapsuleResp({ cid, status: r.status & STATUS_FIELD_MASK, sqhd: this.sqHead, sqid: this.qid, dw0: r.dw0, dw1: r.dw1 }, this.tx),
+      encodeCapsuleResp(
+        {
+          cid,
+          status: r.status & STATUS_FIELD_MASK,
+          sqhd: this.sqHead,
+          sqid: this.qid,
+          dw0: r.dw0,
+          dw1: r.dw1,
+        },
+        this.tx,
+      ),
     );
   }
 
   protected onTerminated(): void {
-    this.transfers.length = 0;
+    this.transfers.drain();
     this.handler = undefined;
   }
 }

@@ -32,7 +32,11 @@ export async function createTcpListener(
   const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    const queue = new TargetQueue(socket, opts.queue, log.child({ peer: `${socket.remoteAddress}:${socket.remotePort}` }));
+    const queue = new TargetQueue(
+      socket,
+      opts.queue,
+      log.child({ peer: `${socket.remoteAddress}:${socket.remotePort}` }),
+    );
     queues.add(queue);
     queue.once('close', () => queues.delete(queue));
     try {

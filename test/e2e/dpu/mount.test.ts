@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Dpu, farm, farmUp, preflight } from './support/dpu-rig.js';
-import { run, sha256File, tempDir } from './support/processes.js';
+import { sha256File, tempDir } from './support/processes.js';
 import { MountChain } from './support/mount-chain.js';
 
 const NODES = 3;

@@ -20,7 +20,10 @@ export function toolsAvailable(...cmds: string[]): boolean {
 
 /** Asserts the tools exist (the first test of each suite, so CI reports what is missing). */
 export function expectTools(...cmds: string[]): void {
-  expect(cmds.filter((c) => !hasTool(c)), 'missing tools (run node tools/ensure-tools.mjs)').toEqual([]);
+  expect(
+    cmds.filter((c) => !hasTool(c)),
+    'missing tools (run node tools/ensure-tools.mjs)',
+  ).toEqual([]);
 }
 
 export interface RunResult {

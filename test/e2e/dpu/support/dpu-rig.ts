@@ -79,6 +79,20 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
+/** The pino JSON lines a child wrote to stderr so far. */
+export function logLines(child: Child): LogLine[] {
+  const out: LogLine[] = [];
+  for (const line of child.stderrLines) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as LogLine);
+    } catch {
+      // not a log line
+    }
+  }
+  return out;
+}
+
 export class Dpu {
   constructor(
     readonly child: Child,
@@ -105,16 +119,7 @@ export class Dpu {
 
   /** nvmf-dpu's pino lines so far. */
   logs(): LogLine[] {
-    const out: LogLine[] = [];
-    for (const line of this.child.stderrLines) {
-      if (!line.startsWith('{')) continue;
-      try {
-        out.push(JSON.parse(line) as LogLine);
-      } catch {
-        // not a log line
-      }
-    }
-    return out;
+    return logLines(this.child);
   }
 
   /** Waits for a log line for which `pick` returns a value. */

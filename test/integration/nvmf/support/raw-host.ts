@@ -257,3 +257,80 @@ export class RawHost {
     this.socket.destroy();
   }
 }
+
+/** Property Set CC (NVMe-oF Figure 24): ATTRIB 0 (4 bytes) at 40, OFST 14h at 44, VALUE at 48. */
+export const propertySetCc = (cid: number, value: number): Buffer =>
+  sqe(
+    [
+      [0, 'u8', 0x7f],
+      [2, 'u16', cid],
+      [4, 'u8', 0x00],
+      [40, 'u8', 0],
+      [44, 'u32', 0x14],
+      [48, 'u32', value],
+    ],
+    { id: 0, length: 0 },
+  );
+
+/** Property Get CSTS (Figure 22): ATTRIB 0, OFST 1Ch. */
+export const propertyGetCsts = (cid: number): Buffer =>
+  sqe(
+    [
+      [0, 'u8', 0x7f],
+      [2, 'u16', cid],
+      [4, 'u8', 0x04],
+      [44, 'u32', 0x1c],
+    ],
+    { id: 0, length: 0 },
+  );
+
+/** CC.EN=1, NVM command set, 4 KiB pages, IOSQES 6, IOCQES 4 (NVMe Base 2.0, Figure 41). */
+export const CC_ENABLE = 0x00460001;
+
+/**
+ * A raw admin queue (connected and enabled) and one raw I/O queue (qid 1) of the same controller,
+ * for the tests that need a queue in the I/O state.
+ */
+export async function rawIoQueue(
+  port: number,
+  subnqn: string,
+  hostnqn: string,
+  d: Digests = {},
+): Promise<{ admin: RawHost; io: RawHost; icResp: RawPdu; cntlid: number }> {
+  const { host: admin } = await RawHost.connect(port, d);
+  const connected = await admin.connectAdmin(subnqn, hostnqn, d);
+  if (connected.sct !== 0 || connected.sc !== 0) throw new Error('admin Connect failed');
+  const cntlid = connected.dw0 & 0xffff;
+  admin.send(capsuleCmd(propertySetCc(2, CC_ENABLE), undefined, d));
+  await admin.next();
+  for (let cid = 3; ; cid++) {
+    admin.send(capsuleCmd(propertyGetCsts(cid), undefined, d));
+    const csts = cqeStatus(await admin.next()).dw0;
+    if (csts & 1) break;
+  }
+  const { host: io, icResp } = await RawHost.connect(port, d);
+  const c = connect({ cid: 1, qid: 1, sqsize: 127, cntlid, subnqn, hostnqn });
+  io.send(capsuleCmd(c.sqe, c.data, d));
+  const resp = cqeStatus(await io.next());
+  if (resp.sct !== 0 || resp.sc !== 0)
+    throw new Error(`I/O Connect failed: ${resp.sct}/${resp.sc}`);
+  return { admin, io, icResp, cntlid };
+}
+
+/** A Write of `blocks` blocks at `slba` on NSID 1 with SGL1 as given (NVM CS Figure 64). */
+export const writeSqe = (
+  cid: number,
+  slba: number,
+  blocks: number,
+  sgl: { id: number; length: number },
+) =>
+  sqe(
+    [
+      [0, 'u8', 0x01],
+      [2, 'u16', cid],
+      [4, 'u32', 1],
+      [40, 'u64', BigInt(slba)],
+      [48, 'u32', blocks - 1],
+    ],
+    sgl,
+  );

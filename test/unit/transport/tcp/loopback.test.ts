@@ -20,7 +20,10 @@ afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
 
-async function setup(queue: Partial<TargetQueueOptions>, host: { hdgst: boolean; ddgst: boolean; maxR2T?: number; hpda?: number }) {
+async function setup(
+  queue: Partial<TargetQueueOptions>,
+  host: { hdgst: boolean; ddgst: boolean; maxR2T?: number; hpda?: number },
+) {
   const store = blockStore();
   const listener: TcpListener = await createTcpListener(
     {
@@ -31,7 +34,12 @@ async function setup(queue: Partial<TargetQueueOptions>, host: { hdgst: boolean;
     () => store.handler,
   );
   open.push(listener);
-  const q = await HostQueue.connect({ host: '127.0.0.1', port: listener.address().port, connectTimeoutMs: 5000, ...host });
+  const q = await HostQueue.connect({
+    host: '127.0.0.1',
+    port: listener.address().port,
+    connectTimeoutMs: 5000,
+    ...host,
+  });
   open.push(q);
   return { q, store, listener };
 }
@@ -63,7 +71,9 @@ describe.each([
     const { q } = await setup({ maxC2HData: 65536 }, digests);
     const data = pattern(MiB, 3);
     // Two buffers, so H2CData PDUs gather slices across a buffer boundary.
-    const w = await q.submit(rwSqe(0x01, 0, MiB / BLOCK), { data: [data.subarray(0, 300_000), data.subarray(300_000)] });
+    const w = await q.submit(rwSqe(0x01, 0, MiB / BLOCK), {
+      data: [data.subarray(0, 300_000), data.subarray(300_000)],
+    });
     expect(statusOf(w.cqe)).toBe(0);
     const r = await q.submit(rwSqe(0x02, 0, MiB / BLOCK), { readLength: MiB });
     expect(r.data?.length).toBe(MiB);
@@ -82,7 +92,9 @@ describe.each([
   it('runs 64 commands in flight with mixed sizes', async () => {
     const { q } = await setup({}, digests);
     const sizes = Array.from({ length: 64 }, (_, i) => ((i * 37) % 64) + 1);
-    const writes = sizes.map((n, i) => q.submit(rwSqe(0x01, i * 64, n), { data: pattern(n * BLOCK, i) }));
+    const writes = sizes.map((n, i) =>
+      q.submit(rwSqe(0x01, i * 64, n), { data: pattern(n * BLOCK, i) }),
+    );
     for (const w of await Promise.all(writes)) expect(statusOf(w.cqe)).toBe(0);
     const reads = sizes.map((n, i) => q.submit(rwSqe(0x02, i * 64, n), { readLength: n * BLOCK }));
     const done = await Promise.all(reads);
@@ -120,7 +132,9 @@ describe('loopback statuses and alignment', () => {
     const { q } = await setup({ cpda: 7 }, { hdgst: true, ddgst: true, hpda: 15 });
     const data = pattern(64 * BLOCK, 5);
     expect(statusOf((await q.submit(rwSqe(0x01, 0, 64), { data })).cqe)).toBe(0);
-    expect((await q.submit(rwSqe(0x02, 0, 64), { readLength: data.length })).data!.equals(data)).toBe(true);
+    expect(
+      (await q.submit(rwSqe(0x02, 0, 64), { readLength: data.length })).data!.equals(data),
+    ).toBe(true);
   });
 
   it('fails outstanding commands when the queue closes', async () => {
@@ -130,6 +144,8 @@ describe('loopback statuses and alignment', () => {
     q.close();
     await expect(p).rejects.toMatchObject({ code: 'NVME_TCP_CONNECTION_CLOSED' });
     await closed;
-    await expect(q.submit(rwSqe(0x02, 0, 1), { readLength: BLOCK })).rejects.toThrow(/not connected/);
+    await expect(q.submit(rwSqe(0x02, 0, 1), { readLength: BLOCK })).rejects.toThrow(
+      /not connected/,
+    );
   });
 });

@@ -15,7 +15,8 @@ export function blockStore(): { handler: CommandHandler; blocks: Map<number, Buf
     const nlb = (sqe.readUInt32LE(48) & 0xffff) + 1;
     if (opcode === 0x01) {
       if (!data || data.length !== nlb * BLOCK) return { status: 0x0f << 1 }; // Data SGL Length Invalid
-      for (let i = 0; i < nlb; i++) blocks.set(slba + i, Buffer.from(data.subarray(i * BLOCK, (i + 1) * BLOCK)));
+      for (let i = 0; i < nlb; i++)
+        blocks.set(slba + i, Buffer.from(data.subarray(i * BLOCK, (i + 1) * BLOCK)));
       return { status: 0 };
     }
     if (opcode === 0x02) {

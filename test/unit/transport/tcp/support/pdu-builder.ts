@@ -39,7 +39,14 @@ const le32 = (v: number): Buffer => {
  * A PDU from its type, flags, type-specific header bytes (after the 8-byte common header)
  * and data: computes HLEN, PDO (with zero padding), PLEN and both digests.
  */
-export function pdu(type: number, flags: number, specific: Buffer, data?: Buffer, w: Wire = {}, digestible = true): Buffer {
+export function pdu(
+  type: number,
+  flags: number,
+  specific: Buffer,
+  data?: Buffer,
+  w: Wire = {},
+  digestible = true,
+): Buffer {
   const hlen = 8 + specific.length;
   const hd = digestible && w.hdgst ? 4 : 0;
   const hasData = data !== undefined && data.length > 0;
@@ -51,7 +58,7 @@ export function pdu(type: number, flags: number, specific: Buffer, data?: Buffer
   const ch = Buffer.from([type, flags | (hd ? 1 : 0) | (dd ? 2 : 0), hlen, pdo, 0, 0, 0, 0]);
   ch.writeUInt32LE(plen, 4);
   const header = Buffer.concat([ch, specific]);
-  const parts = [header];
+  const parts: Buffer[] = [header];
   if (hd) parts.push(le32(crc32c(header)));
   if (hasData) {
     parts.push(Buffer.alloc(pdo - hlen - hd));
@@ -61,7 +68,9 @@ export function pdu(type: number, flags: number, specific: Buffer, data?: Buffer
   return Buffer.concat(parts);
 }
 
-export function icReq(o: { pfv?: number; hpda?: number; dgst?: number; maxr2t?: number } = {}): Buffer {
+export function icReq(
+  o: { pfv?: number; hpda?: number; dgst?: number; maxr2t?: number } = {},
+): Buffer {
   const s = Buffer.alloc(120);
   s.writeUInt16LE(o.pfv ?? 0, 0);
   s[2] = o.hpda ?? 0;
@@ -70,7 +79,9 @@ export function icReq(o: { pfv?: number; hpda?: number; dgst?: number; maxr2t?: 
   return pdu(0x00, 0, s, undefined, {}, false);
 }
 
-export function icResp(o: { pfv?: number; cpda?: number; dgst?: number; maxh2cdata?: number } = {}): Buffer {
+export function icResp(
+  o: { pfv?: number; cpda?: number; dgst?: number; maxh2cdata?: number } = {},
+): Buffer {
   const s = Buffer.alloc(120);
   s.writeUInt16LE(o.pfv ?? 0, 0);
   s[2] = o.cpda ?? 0;
@@ -79,7 +90,12 @@ export function icResp(o: { pfv?: number; cpda?: number; dgst?: number; maxh2cda
   return pdu(0x01, 0, s, undefined, {}, false);
 }
 
-export function termReq(type: 0x02 | 0x03, fes: number, fei: number, echo = Buffer.alloc(0)): Buffer {
+export function termReq(
+  type: 0x02 | 0x03,
+  fes: number,
+  fei: number,
+  echo: Buffer = Buffer.alloc(0),
+): Buffer {
   const s = Buffer.alloc(16);
   s.writeUInt16LE(fes, 0);
   s.writeUInt32LE(fei, 2);
@@ -89,7 +105,17 @@ export function termReq(type: 0x02 | 0x03, fes: number, fei: number, echo = Buff
 }
 
 /** A 64-byte SQE: opcode, CID, NSID, SGL1 (identifier byte, length), CDW10-12. */
-export function sqe(o: { opcode: number; cid?: number; nsid?: number; sglId?: number; sglLength?: number; cdw10?: number; cdw11?: number; cdw12?: number; fctype?: number }): Buffer {
+export function sqe(o: {
+  opcode: number;
+  cid?: number;
+  nsid?: number;
+  sglId?: number;
+  sglLength?: number;
+  cdw10?: number;
+  cdw11?: number;
+  cdw12?: number;
+  fctype?: number;
+}): Buffer {
   const b = Buffer.alloc(64);
   b[0] = o.opcode;
   b[1] = 0x40; // PSDT 01b: SGL
@@ -104,9 +130,13 @@ export function sqe(o: { opcode: number; cid?: number; nsid?: number; sglId?: nu
   return b;
 }
 
-export const capsuleCmd = (sqeBytes: Buffer, data?: Buffer, w: Wire = {}): Buffer => pdu(0x04, 0, sqeBytes, data, w);
+export const capsuleCmd = (sqeBytes: Buffer, data?: Buffer, w: Wire = {}): Buffer =>
+  pdu(0x04, 0, sqeBytes, data, w);
 
-export function capsuleResp(o: { cid: number; status?: number; sqhd?: number; sqid?: number; dw0?: number; dw1?: number }, w: Wire = {}): Buffer {
+export function capsuleResp(
+  o: { cid: number; status?: number; sqhd?: number; sqid?: number; dw0?: number; dw1?: number },
+  w: Wire = {},
+): Buffer {
   const c = Buffer.alloc(16);
   c.writeUInt32LE(o.dw0 ?? 0, 0);
   c.writeUInt32LE(o.dw1 ?? 0, 4);
@@ -126,14 +156,34 @@ function dataSpecific(cccid: number, ttag: number, offset: number, length: numbe
   return s;
 }
 
-export const h2cData = (o: { cccid: number; ttag: number; datao: number; data: Buffer; last?: boolean; datal?: number }, w: Wire = {}): Buffer =>
-  pdu(0x06, o.last ? 0x04 : 0, dataSpecific(o.cccid, o.ttag, o.datao, o.datal ?? o.data.length), o.data, w);
+export const h2cData = (
+  o: { cccid: number; ttag: number; datao: number; data: Buffer; last?: boolean; datal?: number },
+  w: Wire = {},
+): Buffer =>
+  pdu(
+    0x06,
+    o.last ? 0x04 : 0,
+    dataSpecific(o.cccid, o.ttag, o.datao, o.datal ?? o.data.length),
+    o.data,
+    w,
+  );
 
-export const c2hData = (o: { cccid: number; datao: number; data: Buffer; last?: boolean; success?: boolean }, w: Wire = {}): Buffer =>
-  pdu(0x07, (o.last ? 0x04 : 0) | (o.success ? 0x08 : 0), dataSpecific(o.cccid, 0, o.datao, o.data.length), o.data, w);
+export const c2hData = (
+  o: { cccid: number; datao: number; data: Buffer; last?: boolean; success?: boolean },
+  w: Wire = {},
+): Buffer =>
+  pdu(
+    0x07,
+    (o.last ? 0x04 : 0) | (o.success ? 0x08 : 0),
+    dataSpecific(o.cccid, 0, o.datao, o.data.length),
+    o.data,
+    w,
+  );
 
-export const r2t = (o: { cccid: number; ttag: number; r2to: number; r2tl: number }, w: Wire = {}): Buffer =>
-  pdu(0x09, 0, dataSpecific(o.cccid, o.ttag, o.r2to, o.r2tl), undefined, w);
+export const r2t = (
+  o: { cccid: number; ttag: number; r2to: number; r2tl: number },
+  w: Wire = {},
+): Buffer => pdu(0x09, 0, dataSpecific(o.cccid, o.ttag, o.r2to, o.r2tl), undefined, w);
 
 /** Splits a byte stream into PDUs by PLEN (for reading what a peer sent). */
 export function splitPdus(stream: Buffer): Buffer[] {

@@ -1,0 +1,54 @@
+/**
+ * The ioengine seam: every engine turns a job's target (filename, uri, size) into a Bdev, the
+ * project's one block-device interface (DESIGN.md), and the job runner drives only that Bdev.
+ * Engines register by name, as fio's ioengines do, so `dpu` and `rdma` slot in later with one
+ * registerEngine() call and no change to the runner.
+ */
+import type { Bdev } from '../../bdev/bdev.js';
+import { BenchUsageError } from '../errors.js';
+
+export interface EngineTarget {
+  jobName: string;
+  /** 1-based job number (fio's thread number). */
+  jobNumber: number;
+  filename?: string;
+  uri?: string;
+  /** The job's size in bytes when given as bytes (an in-process device is made this large). */
+  sizeBytes?: number;
+  iodepth: number;
+}
+
+export interface OpenedDevice {
+  bdev: Bdev;
+  /** The name fio prints after "file" in messages (verify failures, I/O errors). */
+  label: string;
+  /** Releases this job's hold on the device. */
+  release(): Promise<void>;
+}
+
+export interface IoEngine {
+  readonly name: string;
+  /** One line for --help. */
+  readonly description: string;
+  open(target: EngineTarget): Promise<OpenedDevice>;
+}
+
+const engines = new Map<string, IoEngine>();
+
+export function registerEngine(engine: IoEngine): void {
+  engines.set(engine.name, engine);
+}
+
+export function getEngine(name: string): IoEngine {
+  const engine = engines.get(name);
+  if (!engine) {
+    throw new BenchUsageError(
+      `ioengine="${name}" is not available; available: ${[...engines.keys()].join(', ')}`,
+    );
+  }
+  return engine;
+}
+
+export function listEngines(): IoEngine[] {
+  return [...engines.values()];
+}

@@ -1,0 +1,274 @@
+/**
+ * Runs one job against its device: `iodepth` slots each keep one I/O in flight (fio's iodepth),
+ * drawing from the job's IoPattern, through the optional ramp, the measured phase and, for a
+ * verifying write job, the verify phase that reads every logged block back (fio's do_verify).
+ *
+ * Latencies per I/O, as fio defines them for an asynchronous engine: slat from preparing the I/O
+ * to the engine accepting it (the Bdev call returning its promise), clat from there to completion,
+ * lat the sum.
+ */
+import type { Bdev } from '../../bdev/bdev.js';
+import { EILSEQ } from '../errors.js';
+import { READ, WRITE, hasWrites, type Ddir, type JobSpec } from '../options/job-spec.js';
+import { JobStats, depthBucket } from '../stats/job-stats.js';
+import { IoPattern, type IoUnit } from '../workload/io-pattern.js';
+import { RateLimiter, sleep } from '../workload/rate-limiter.js';
+import { checkVerifyBlock } from '../workload/verify-block.js';
+import { WriteBufferSource } from '../workload/write-buffers.js';
+import { JobLogs } from './job-logs.js';
+import { jobRegion } from './region.js';
+
+/** errno EIO, fio's err= for a failed I/O. */
+export const EIO = 5;
+/** fio's bw_avg_time / iops_avg_time default: one bandwidth and IOPS sample per 500 ms. */
+export const SAMPLE_WINDOW_MS = 500;
+const NS_PER_MS = 1e6;
+const MS_PER_SEC = 1000;
+const BYTES_PER_KIB = 1024;
+const USEC_PER_MS = 1000;
+const NUMBERIO_MASK = 0xffff;
+
+export type JobPhase = 'setup' | 'ramp' | 'running' | 'verifying' | 'done';
+
+/** Live counters for the status line. */
+export interface JobProgress {
+  phase: JobPhase;
+  ios: [number, number];
+  bytes: [number, number];
+  /** performance.now() when measuring began. */
+  startMs: number;
+  /** Planned measured duration (time based) or bytes (size based), for the percentage. */
+  plannedMs?: number;
+  plannedBytes?: number;
+}
+
+interface Piece {
+  length: number;
+  seedLo: number;
+  seedHi: number;
+}
+
+type Phase = 'ramp' | 'main' | 'verify';
+
+export class JobRunner {
+  readonly stats: JobStats;
+  readonly progress: JobProgress;
+  private readonly pattern: IoPattern;
+  private readonly logs: JobLogs;
+  private readonly limiter: RateLimiter | undefined;
+  private readonly verifyWrites: boolean;
+  private readonly pieces = new Map<number, Piece>();
+  private recording = false;
+  private stopped = false;
+  private endAt = Infinity;
+  private measureStart = 0;
+  private inFlight = 0;
+  private numberio = 0;
+  private nextSampleAt = Infinity;
+  private lastSampleAt = 0;
+  private readonly lastIos: [number, number] = [0, 0];
+  private readonly lastBytes: [number, number] = [0, 0];
+
+  constructor(
+    private readonly job: JobSpec,
+    private readonly bdev: Bdev,
+    private readonly label: string,
+  ) {
+    this.stats = new JobStats(job);
+    const region = jobRegion(job, bdev.blockSize * bdev.blockCount, bdev.blockSize);
+    this.pattern = new IoPattern(job, region, bdev.blockSize);
+    this.logs = new JobLogs(job);
+    this.verifyWrites = job.verify !== undefined && hasWrites(job);
+    const limiter = new RateLimiter(job.rateIops, performance.now());
+    this.limiter = limiter.active ? limiter : undefined;
+    this.progress = {
+      phase: 'setup',
+      ios: [0, 0],
+      bytes: [0, 0],
+      startMs: performance.now(),
+      plannedMs: job.timeBased ? job.runtimeUsec! / USEC_PER_MS : undefined,
+      plannedBytes: job.timeBased ? undefined : region.size * (this.verifyWrites && !job.verifyOnly ? 2 : 1),
+    };
+  }
+
+  /** Runs the job to its end; failures end up in stats.error / stats.errorText, as fio's err=. */
+  async run(): Promise<JobStats> {
+    const job = this.job;
+    if (job.rampUsec > 0 && !job.verifyOnly) {
+      this.progress.phase = 'ramp';
+      this.endAt = performance.now() + job.rampUsec / USEC_PER_MS;
+      await this.runPhase('ramp', () => this.pattern.next());
+      this.pattern.restart();
+      this.stopped = this.stats.error !== 0;
+    }
+    const cpu0 = process.cpuUsage();
+    const ru0 = process.resourceUsage();
+    this.startMeasuring();
+    if (!this.stopped) {
+      this.endAt = job.runtimeUsec === undefined ? Infinity : this.measureStart + job.runtimeUsec / USEC_PER_MS;
+      if (job.verifyOnly) this.replayWrites();
+      else await this.runPhase('main', () => this.pattern.next());
+    }
+    if (this.verifyWrites && (job.doVerify || job.verifyOnly) && this.stats.error === 0) {
+      this.progress.phase = 'verifying';
+      this.stopped = false;
+      this.endAt = Infinity;
+      await this.runPhase('verify', this.verifySource());
+    }
+    const end = performance.now();
+    this.stats.runtimeMs = end - this.measureStart;
+    const cpu = process.cpuUsage(cpu0);
+    const ru = process.resourceUsage();
+    this.stats.cpu = {
+      userMs: cpu.user / USEC_PER_MS,
+      systemMs: cpu.system / USEC_PER_MS,
+      ctx: ru.voluntaryContextSwitches - ru0.voluntaryContextSwitches + ru.involuntaryContextSwitches - ru0.involuntaryContextSwitches,
+      majf: ru.majorPageFault - ru0.majorPageFault,
+      minf: ru.minorPageFault - ru0.minorPageFault,
+    };
+    this.progress.phase = 'done';
+    if (this.logs.any) await this.logs.write(this.stats.runtimeMs);
+    return this.stats;
+  }
+
+  private startMeasuring(): void {
+    this.recording = true;
+    this.measureStart = performance.now();
+    this.stats.startedAt = Date.now();
+    this.progress.startMs = this.measureStart;
+    this.progress.phase = 'running';
+    this.lastSampleAt = this.measureStart;
+    this.nextSampleAt = this.measureStart + SAMPLE_WINDOW_MS;
+  }
+
+  /** verify_only: walk the write phase's offsets and seeds without writing (fio HOWTO verify_only). */
+  private replayWrites(): void {
+    for (let u = this.pattern.next(); u; u = this.pattern.next()) {
+      if (u.ddir === WRITE) this.pieces.set(u.offset, { length: u.length, seedLo: u.seedLo, seedHi: u.seedHi });
+    }
+  }
+
+  /** Reads back every logged block in offset order, expecting the seeds it was written with. */
+  private verifySource(): () => IoUnit | undefined {
+    const offsets = [...this.pieces.keys()].sort((a, b) => a - b);
+    let i = 0;
+    return () => {
+      if (i >= offsets.length) return undefined;
+      const offset = offsets[i++];
+      const p = this.pieces.get(offset)!;
+      return { ddir: READ, offset, length: p.length, seedLo: p.seedLo, seedHi: p.seedHi };
+    };
+  }
+
+  private async runPhase(phase: Phase, source: () => IoUnit | undefined): Promise<void> {
+    const slots: Promise<void>[] = [];
+    for (let i = 0; i < this.job.iodepth; i++) slots.push(this.slot(phase, source));
+    await Promise.all(slots);
+  }
+
+  private async slot(phase: Phase, source: () => IoUnit | undefined): Promise<void> {
+    const job = this.job;
+    const bs = this.bdev.blockSize;
+    const writes = phase !== 'verify' && hasWrites(job) ? new WriteBufferSource(job, this.pattern.maxBs) : undefined;
+    const checkReads = job.verify !== undefined && (phase === 'verify' || (phase === 'main' && !hasWrites(job)));
+    while (!this.stopped) {
+      const u = source();
+      if (!u) return;
+      if (this.limiter && phase !== 'verify') {
+        const wait = this.limiter.reserve(u.ddir, performance.now());
+        if (wait > 0) {
+          await sleep(wait);
+          if (this.stopped) return;
+        }
+      }
+      let data: Buffer | undefined;
+      if (u.ddir === WRITE) {
+        const stamp = job.verify
+          ? { offset: u.offset, seedLo: u.seedLo, seedHi: u.seedHi, thread: job.number, numberio: this.numberio }
+          : undefined;
+        this.numberio = (this.numberio + 1) & NUMBERIO_MASK;
+        data = writes!.take(u.length, stamp);
+        if (this.verifyWrites && phase === 'main') {
+          this.pieces.set(u.offset, { length: u.length, seedLo: u.seedLo, seedHi: u.seedHi });
+        }
+      }
+      const lba = u.offset / bs;
+      const t0 = performance.now();
+      const pending = u.ddir === READ ? this.bdev.read(lba, u.length / bs) : this.bdev.write(lba, data!);
+      const t1 = performance.now();
+      this.stats.depth[depthBucket(++this.inFlight)] += this.recording ? 1 : 0;
+      let result: Buffer | void;
+      try {
+        result = await pending;
+      } catch (err) {
+        this.inFlight--;
+        const what = u.ddir === READ ? 'read' : 'write';
+        this.fail(EIO, `io_u error on file ${this.label}: ${(err as Error).message}: ${what} offset=${u.offset}, buflen=${u.length}`);
+        return;
+      }
+      const t2 = performance.now();
+      this.inFlight--;
+      this.account(u, t0, t1, t2);
+      if (checkReads && result) {
+        const failure = checkVerifyBlock(result, {
+          kind: job.verify!,
+          offset: u.offset,
+          seedLo: phase === 'verify' ? u.seedLo : undefined,
+          seedHi: phase === 'verify' ? u.seedHi : undefined,
+          pattern: job.verifyPattern,
+          file: this.label,
+        });
+        if (failure) {
+          this.fail(EILSEQ, failure);
+          return;
+        }
+      }
+      if (t2 >= this.endAt) this.stopped = true;
+    }
+  }
+
+  private account(u: IoUnit, t0: number, t1: number, t2: number): void {
+    if (!this.recording) return;
+    const d = this.stats.dirs[u.ddir];
+    d.ios++;
+    d.bytes += u.length;
+    this.progress.ios[u.ddir]++;
+    this.progress.bytes[u.ddir] += u.length;
+    const slat = (t1 - t0) * NS_PER_MS;
+    const clat = (t2 - t1) * NS_PER_MS;
+    const lat = (t2 - t0) * NS_PER_MS;
+    d.slat.record(slat);
+    d.clat.record(clat);
+    d.lat.record(lat);
+    if (this.logs.any) this.logs.add(t2 - this.measureStart, u.ddir, u.length, u.offset, slat, clat, lat);
+    if (t2 >= this.nextSampleAt) this.sample(t2);
+  }
+
+  /** One bandwidth/IOPS sample over the time since the last (fio stat.c add_bw_samples). */
+  private sample(now: number): void {
+    const spanMs = now - this.lastSampleAt;
+    const rates: [number, number] = [0, 0];
+    for (const ddir of [READ, WRITE] as Ddir[]) {
+      const d = this.stats.dirs[ddir];
+      const ios = d.ios - this.lastIos[ddir];
+      const bytes = d.bytes - this.lastBytes[ddir];
+      this.lastIos[ddir] = d.ios;
+      this.lastBytes[ddir] = d.bytes;
+      rates[ddir] = (ios * MS_PER_SEC) / spanMs;
+      if (ddir === READ ? this.job.rw === 'write' || this.job.rw === 'randwrite' : !hasWrites(this.job)) continue;
+      d.iops.add(rates[ddir]);
+      d.bw.add((bytes * MS_PER_SEC) / spanMs / BYTES_PER_KIB);
+    }
+    this.stats.timeline.push({ tMs: now - this.measureStart, readIops: rates[READ], writeIops: rates[WRITE] });
+    this.lastSampleAt = now;
+    this.nextSampleAt = now + SAMPLE_WINDOW_MS;
+  }
+
+  private fail(errno: number, text: string): void {
+    if (this.stats.error === 0) {
+      this.stats.error = errno;
+      this.stats.errorText = text;
+    }
+    this.stopped = true;
+  }
+}
