@@ -326,11 +326,14 @@ async function run(argv: string[]): Promise<void> {
             command === 'read'
               ? await readToFile(data, transfer)
               : await writeFromFile(data!, transfer);
+          // When the blocks themselves go to stdout, nothing else may: the summary is left out.
+          const dataOnStdout = command === 'read' && data === undefined;
+          if (dataOnStdout) return;
           if (format === 'json') {
             process.stdout.write(
               `${JSON.stringify({ command, nsid: bdev.nsid, startBlock: start, blockCount: count, blockSize: bdev.blockSize, bytes })}\n`,
             );
-          } else if (data !== undefined || command === 'write') {
+          } else {
             process.stdout.write(`${command}: Success\n`);
           }
         },
@@ -339,6 +342,12 @@ async function run(argv: string[]): Promise<void> {
     }
   }
 }
+
+// A reader that stops early (`| head`) is not an error: stop quietly, as nvme-cli does.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 run(process.argv.slice(2)).then(
   () => {

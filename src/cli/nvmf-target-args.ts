@@ -83,7 +83,9 @@ export async function parseCommandLine(argv: string[]): Promise<Invocation | 'he
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new UsageError(`--log-level "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   }
-  const listeners = [...(values.listen ?? []), ...(values['discovery-listen'] ?? [])].map(parseListen);
+  const listeners = [...(values.listen ?? []), ...(values['discovery-listen'] ?? [])].map(
+    parseListen,
+  );
   const anyHost = values['allow-any-host'] ?? false;
   const hosts = values['allow-host'] ?? [];
   const subsystemFlags = ['nqn', 'ns', 'serial', 'model', 'allow-any-host', 'allow-host'] as const;
@@ -92,13 +94,16 @@ export async function parseCommandLine(argv: string[]): Promise<Invocation | 'he
   if (values.config) {
     const clash = subsystemFlags.find((f) => values[f] !== undefined);
     if (clash) {
-      throw new UsageError(`--${clash} cannot be combined with --config; put the subsystem in the file`);
+      throw new UsageError(
+        `--${clash} cannot be combined with --config; put the subsystem in the file`,
+      );
     }
     config = await loadTargetConfig(values.config);
     if (listeners.length > 0) config.listeners = listeners;
   } else {
     if (!values.nqn) throw new UsageError('give --nqn NQN (or --config FILE)');
-    if (!values.ns?.length) throw new UsageError('give at least one --ns SPEC, e.g. --ns mem:64MiB');
+    if (!values.ns?.length)
+      throw new UsageError('give at least one --ns SPEC, e.g. --ns mem:64MiB');
     if (anyHost === hosts.length > 0) {
       throw new UsageError('give either --allow-any-host or one or more --allow-host HOSTNQN');
     }
@@ -133,4 +138,3 @@ export async function parseCommandLine(argv: string[]): Promise<Invocation | 'he
   }
   return { config, saveTo: values['save-config'], logLevel };
 }
-

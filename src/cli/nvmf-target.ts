@@ -54,7 +54,8 @@ async function main(argv: string[]): Promise<void> {
   const started = await startTargetFromConfig(inv.config, { logger: log });
   closeOnSignals(started.target, log);
   if (inv.saveTo) await saveTargetConfig(inv.saveTo, started.effective);
-  for (const a of started.addresses) process.stdout.write(`listening on ${hostPort(a.host, a.port)}\n`);
+  for (const a of started.addresses)
+    process.stdout.write(`listening on ${hostPort(a.host, a.port)}\n`);
 }
 
 /** Bad flags, a bad config, a bad NQN or bdev spec (RangeError from the validators): exit 2. */

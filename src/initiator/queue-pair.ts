@@ -8,8 +8,21 @@ import type { Logger } from 'pino';
 import type { HostQueue } from '../transport/tcp/host-queue.js';
 import { NvmeStatusError } from '../nvme/status.js';
 import { cqeOk, cqeCid, decodeCqe } from '../nvme/cqe.js';
-import { SQE_OPCODE, SQE_NSID, SQE_CDW10, SQE_CDW11, SQE_CDW12 } from '../nvme/sqe.js';
+import { SQE_OPCODE, SQE_NSID, SQE_FCTYPE, SQE_CDW10, SQE_CDW11, SQE_CDW12 } from '../nvme/sqe.js';
+import { FABRICS_OPCODE, IoOpcode } from '../nvme/opcodes.js';
+import { IO_SLBA, IO_NLB_MASK } from '../nvme/io-command.js';
+import { readU64 } from '../nvme/codec.js';
 import { completionError, connectionLostError, commandTimeoutError } from './completion-error.js';
+
+/** NVM commands with SLBA in CDW10-11 and NLB in CDW12 (NVM Command Set 1.0, 3.2). */
+const LBA_OPCODES: ReadonlySet<number> = new Set([
+  IoOpcode.Read,
+  IoOpcode.Write,
+  IoOpcode.Compare,
+  IoOpcode.WriteZeroes,
+  IoOpcode.WriteUncorrectable,
+  IoOpcode.Verify,
+]);
 
 export interface SubmitIo {
   /** Host-to-controller data (write, DSM ranges, Connect data). */
@@ -146,18 +159,30 @@ export class QueuePair {
     );
   }
 
+  /**
+   * One 'command' record per completed command at pino level trace: what went on the wire (the
+   * CID the transport gave it, the opcode, FCTYPE or NSID, CDW10-12, and for the NVM commands
+   * that address blocks their SLBA and block count) and the status that came back. Tools and the
+   * wire-validation tests compare these with a capture.
+   */
   private trace(p: Pending, cqe: Buffer): void {
     const { sqe } = p;
     const { sct, sc } = decodeCqe(cqe);
+    const opc = sqe[SQE_OPCODE];
+    const fabrics = opc === FABRICS_OPCODE;
+    const lba = this.qid > 0 && !fabrics && LBA_OPCODES.has(opc);
     this.log.trace(
       {
         qid: this.qid,
         cid: cqeCid(cqe),
-        opc: sqe[SQE_OPCODE],
-        nsid: sqe.readUInt32LE(SQE_NSID),
+        opc,
+        ...(fabrics ? { fctype: sqe[SQE_FCTYPE] } : { nsid: sqe.readUInt32LE(SQE_NSID) }),
         cdw10: sqe.readUInt32LE(SQE_CDW10),
         cdw11: sqe.readUInt32LE(SQE_CDW11),
         cdw12: sqe.readUInt32LE(SQE_CDW12),
+        ...(lba
+          ? { slba: readU64(sqe, IO_SLBA), nlb: (sqe.readUInt32LE(SQE_CDW12) & IO_NLB_MASK) + 1 }
+          : {}),
         sct,
         sc,
       },

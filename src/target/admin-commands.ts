@@ -3,7 +3,7 @@
  * Fabrics I/O controller and a discovery controller must support). Each handler either returns
  * its response or throws an NvmeStatusError; the queue maps errors to the wire once.
  */
-import { decodeSqe, SQE_DPTR } from '../nvme/sqe.js';
+import { SQE_DPTR, SQE_OPCODE } from '../nvme/sqe.js';
 import { decodeSgl } from '../nvme/sgl.js';
 import { AdminOpcode, ABORT_DW0_NOT_ABORTED } from '../nvme/opcodes.js';
 import { decodeIdentifyCommand, Cns, IDENTIFY_DATA_SIZE } from '../nvme/identify.js';
@@ -56,7 +56,7 @@ export async function handleAdminCommand(
   source: DiscoverySource,
   sqe: Buffer,
 ): Promise<CommandResponse> {
-  const opcode = sqe[0];
+  const opcode = sqe[SQE_OPCODE];
   switch (opcode) {
     case AdminOpcode.Identify:
       return identify(ctrl, sqe);
@@ -118,7 +118,8 @@ async function getLogPage(
   const cmd = decodeGetLogPage(sqe);
   const length = logPageLength(cmd);
   expectTransfer(sqe, length, 'Get Log Page');
-  if (cmd.offset % 4 !== 0) throw invalidField(`log page offset ${cmd.offset} is not dword aligned`);
+  if (cmd.offset % 4 !== 0)
+    throw invalidField(`log page offset ${cmd.offset} is not dword aligned`);
   const data = await readLogPage(ctrl, source, {
     lid: cmd.lid,
     nsid: cmd.nsid,
@@ -189,9 +190,3 @@ function getFeatures(ctrl: Controller, sqe: Buffer): CommandResponse {
       return success(current ? ctrl.asyncEventConfig : supportedAec(ctrl));
   }
 }
-
-/** The opcode and NSID of an admin SQE, for the error log. */
-export const adminCommandInfo = (sqe: Buffer): { opcode: number; nsid: number } => {
-  const s = decodeSqe(sqe);
-  return { opcode: s.opcode, nsid: s.nsid };
-};

@@ -32,7 +32,10 @@ const MAX_NSID = 1024;
 
 export const ListenerSchema = Type.Object(
   {
-    host: Type.String({ minLength: 1, description: 'address to bind, e.g. 127.0.0.1, ::1, 0.0.0.0' }),
+    host: Type.String({
+      minLength: 1,
+      description: 'address to bind, e.g. 127.0.0.1, ::1, 0.0.0.0',
+    }),
     port: Type.Integer({ minimum: 0, maximum: MAX_TCP_PORT, description: '0 picks a free port' }),
   },
   { additionalProperties: false },
@@ -41,7 +44,9 @@ export const ListenerSchema = Type.Object(
 export const BdevObjectSchema = Type.Object(
   {
     type: Type.Union([Type.Literal('mem'), Type.Literal('null'), Type.Literal('file')]),
-    path: Type.Optional(Type.String({ minLength: 1, description: 'file or block device (type file)' })),
+    path: Type.Optional(
+      Type.String({ minLength: 1, description: 'file or block device (type file)' }),
+    ),
     size: Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 1 })], {
       description: 'bytes, or a size like 64MiB',
     }),
@@ -54,12 +59,17 @@ export const NamespaceSchema = Type.Object(
   {
     nsid: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_NSID })),
     bdev: Type.Union([
-      Type.String({ minLength: 1, description: 'mem:SIZE[:BS], null:SIZE[:BS] or file:PATH:SIZE[:BS]' }),
+      Type.String({
+        minLength: 1,
+        description: 'mem:SIZE[:BS], null:SIZE[:BS] or file:PATH:SIZE[:BS]',
+      }),
       BdevObjectSchema,
     ]),
     nguid: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
     uuid: Type.Optional(
-      Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' }),
+      Type.String({
+        pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+      }),
     ),
   },
   { additionalProperties: false },

@@ -26,7 +26,12 @@ import {
   DISCOVERY_LOG_CHANGED_EVENT,
 } from '../nvme/async-event.js';
 import { encodeCqeStatus } from '../nvme/cqe.js';
-import { NvmeStatusError, StatusCodeType, GenericStatus, CommandSpecificStatus } from '../nvme/status.js';
+import {
+  NvmeStatusError,
+  StatusCodeType,
+  GenericStatus,
+  CommandSpecificStatus,
+} from '../nvme/status.js';
 import {
   type ErrorLogEntry,
   CHANGED_NS_LIST_MAX,
@@ -91,6 +96,7 @@ export class Controller implements AttachedController {
   private stateValue = ControllerState.Disabled;
   private ccValue = 0;
   private keepAliveTimer: NodeJS.Timeout | undefined;
+  private lastActivity = 0;
   private readonly heldAers: ((r: CommandResponse) => void)[] = [];
   private readonly pendingEvents: AsyncEvent[] = [];
   /** Log pages whose event was reported and not yet read: no more events of that kind until then. */
@@ -117,7 +123,7 @@ export class Controller implements AttachedController {
       mpsmin: 0,
       mpsmax: 0,
     });
-    this.restartKeepAlive();
+    this.armKeepAlive();
   }
 
   get isDiscovery(): boolean {
@@ -228,22 +234,34 @@ export class Controller implements AttachedController {
   /** Set Features Keep Alive Timer. */
   setKato(ms: number): void {
     this.katoMs = roundKato(ms);
-    this.restartKeepAlive();
+    this.armKeepAlive();
   }
 
   /**
    * Any command restarts the timer (Traffic Based Keep Alive, CTRATT bit 6): a host busy with
-   * I/O is alive whether or not its Keep Alive commands are queued behind that I/O.
+   * I/O is alive whether or not its Keep Alive commands are queued behind that I/O. On the data
+   * path this only notes the time; the timer, when it fires, waits out the rest of the period.
    */
   restartKeepAlive(): void {
-    if (this.stateValue === ControllerState.Destroyed) return;
+    this.lastActivity = Date.now();
+  }
+
+  private armKeepAlive(): void {
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
     this.keepAliveTimer = undefined;
-    if (this.katoMs === 0) return;
-    this.keepAliveTimer = setTimeout(() => {
+    if (this.katoMs === 0 || this.stateValue === ControllerState.Destroyed) return;
+    this.lastActivity = Date.now();
+    const check = (): void => {
+      const idle = Date.now() - this.lastActivity;
+      if (idle < this.katoMs) {
+        this.keepAliveTimer = setTimeout(check, this.katoMs - idle);
+        this.keepAliveTimer.unref();
+        return;
+      }
       this.log.warn({ katoMs: this.katoMs }, 'keep alive timeout: tearing the association down');
       this.destroy('keep alive timeout');
-    }, this.katoMs);
+    };
+    this.keepAliveTimer = setTimeout(check, this.katoMs);
     this.keepAliveTimer.unref();
   }
 

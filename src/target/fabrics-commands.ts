@@ -150,13 +150,25 @@ export function connectIo(req: ConnectRequest): Controller {
   }
   const ctrl = subsystem.controller(data.cntlid) as Controller | undefined;
   if (!ctrl || ctrl.destroyed) {
-    throw invalidParameter(true, CONNECT_DATA_CNTLID, `no controller ${data.cntlid} in ${subsystem.nqn}`);
+    throw invalidParameter(
+      true,
+      CONNECT_DATA_CNTLID,
+      `no controller ${data.cntlid} in ${subsystem.nqn}`,
+    );
   }
   if (ctrl.hostnqn !== data.hostnqn) {
-    throw invalidParameter(true, CONNECT_DATA_HOSTNQN, `controller ${data.cntlid} belongs to another host`);
+    throw invalidParameter(
+      true,
+      CONNECT_DATA_HOSTNQN,
+      `controller ${data.cntlid} belongs to another host`,
+    );
   }
   if (!ctrl.hostid.equals(data.hostid)) {
-    throw invalidParameter(true, CONNECT_DATA_HOSTID, `host identifier differs from the admin queue's`);
+    throw invalidParameter(
+      true,
+      CONNECT_DATA_HOSTID,
+      `host identifier differs from the admin queue's`,
+    );
   }
   if (!ctrl.isReady) {
     throw commandSequenceError(`I/O queue Connect before controller ${ctrl.cntlid} was enabled`);
@@ -169,7 +181,9 @@ export function connectIo(req: ConnectRequest): Controller {
     );
   }
   if (ctrl.ioQueues.has(cmd.qid)) {
-    throw commandSequenceError(`I/O queue ${cmd.qid} of controller ${ctrl.cntlid} is already connected`);
+    throw commandSequenceError(
+      `I/O queue ${cmd.qid} of controller ${ctrl.cntlid} is already connected`,
+    );
   }
   return ctrl;
 }

@@ -7,7 +7,7 @@
 import { IoOpcode, NSID_ALL } from '../nvme/opcodes.js';
 import { decodeIoCommand } from '../nvme/io-command.js';
 import { decodeDsmCommand, decodeDsmRanges, DSM_RANGE_SIZE } from '../nvme/dsm.js';
-import { FUSE_MASK, SQE_FLAGS } from '../nvme/sqe.js';
+import { FUSE_MASK, SQE_FLAGS, SQE_NSID, SQE_OPCODE } from '../nvme/sqe.js';
 import type { LbaRange } from '../bdev/bdev.js';
 import type { Subsystem } from './subsystem.js';
 import type { Namespace } from './namespace.js';
@@ -29,7 +29,7 @@ export async function handleIoCommand(
   sqe: Buffer,
   data: Buffer | undefined,
 ): Promise<CommandResponse> {
-  const opcode = sqe[0];
+  const opcode = sqe[SQE_OPCODE];
   if ((sqe[SQE_FLAGS] & FUSE_MASK) !== 0) {
     throw invalidField('fused operations are not supported (Identify FUSES is 0)');
   }
@@ -59,7 +59,9 @@ function namespaceOf(subsystem: Subsystem, nsid: number): Namespace {
 
 function checkLbaRange(ns: Namespace, lba: number, blocks: number): void {
   if (lba + blocks > ns.blockCount) {
-    throw lbaOutOfRange(`LBA ${lba}+${blocks} is beyond namespace ${ns.nsid}'s ${ns.blockCount} blocks`);
+    throw lbaOutOfRange(
+      `LBA ${lba}+${blocks} is beyond namespace ${ns.nsid}'s ${ns.blockCount} blocks`,
+    );
   }
 }
 
@@ -70,7 +72,9 @@ function dataCommand(subsystem: Subsystem, sqe: Buffer, what: string) {
   checkLbaRange(ns, cmd.slba, cmd.blocks);
   const bytes = cmd.blocks * ns.blockSize;
   if (bytes > MAX_DATA_TRANSFER) {
-    throw dataSglLengthInvalid(`${what} of ${bytes} bytes exceeds MDTS (${MAX_DATA_TRANSFER} bytes)`);
+    throw dataSglLengthInvalid(
+      `${what} of ${bytes} bytes exceeds MDTS (${MAX_DATA_TRANSFER} bytes)`,
+    );
   }
   expectTransfer(sqe, bytes, what);
   return { cmd, ns, bytes };
@@ -115,7 +119,7 @@ async function compare(
 
 /** Flush; NSID FFFFFFFFh flushes every namespace (Identify VWC bits 2:1 = 11b). */
 async function flush(subsystem: Subsystem, sqe: Buffer): Promise<CommandResponse> {
-  const nsid = sqe.readUInt32LE(4);
+  const nsid = sqe.readUInt32LE(SQE_NSID);
   const targets = nsid === NSID_ALL ? subsystem.namespaces : [namespaceOf(subsystem, nsid)];
   await Promise.all(targets.map((ns) => ns.bdev.flush()));
   return success();

@@ -167,13 +167,16 @@ async function allocationMapWindow(ctrl: Controller, req: LogPageRequest): Promi
 
 /** Sets bits [start, start+count) of `buf`, whole bytes at a time where it can. */
 function setBits(buf: Buffer, start: number, count: number): void {
-  let i = start;
   const end = start + count;
-  while (i < end && i % ALLOCATION_MAP_BITS_PER_BYTE !== 0) buf[i >>> 3] |= 1 << (i & 7), i++;
+  const setBit = (i: number) => {
+    buf[i >>> 3] |= 1 << (i & 7);
+  };
+  let i = start;
+  for (; i < end && i % ALLOCATION_MAP_BITS_PER_BYTE !== 0; i++) setBit(i);
   const wholeEnd = end - (end % ALLOCATION_MAP_BITS_PER_BYTE);
   if (wholeEnd > i) {
-    buf.fill(0xff, i >>> 3, wholeEnd >>> 3);
+    buf.fill(0xff, i / ALLOCATION_MAP_BITS_PER_BYTE, wholeEnd / ALLOCATION_MAP_BITS_PER_BYTE);
     i = wholeEnd;
   }
-  while (i < end) buf[i >>> 3] |= 1 << (i & 7), i++;
+  for (; i < end; i++) setBit(i);
 }

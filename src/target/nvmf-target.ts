@@ -133,8 +133,13 @@ export class NvmfTarget implements TargetContext {
         traddr: l.address.host,
         tsas: tcpTsas(TcpSecurityType.None),
       };
-      entries.push({ ...common, subtype: DiscoverySubtype.CurrentDiscovery, subnqn: DISCOVERY_NQN });
-      for (const s of visible) entries.push({ ...common, subtype: DiscoverySubtype.Nvme, subnqn: s.nqn });
+      entries.push({
+        ...common,
+        subtype: DiscoverySubtype.CurrentDiscovery,
+        subnqn: DISCOVERY_NQN,
+      });
+      for (const s of visible)
+        entries.push({ ...common, subtype: DiscoverySubtype.Nvme, subnqn: s.nqn });
     }
     return entries;
   }

@@ -107,7 +107,8 @@ export class QueuePair {
       throw commandSequenceError(`${this.describe(sqe)} before Connect`);
     }
     // Base 2.0, 3.5.1: until CSTS.RDY only Fabrics commands are processed.
-    if (!ctrl.isReady) throw commandSequenceError(`${this.describe(sqe)} while the controller is not ready`);
+    if (!ctrl.isReady)
+      throw commandSequenceError(`${this.describe(sqe)} while the controller is not ready`);
     if (this.stateValue === QueuePairState.Admin) return handleAdminCommand(ctrl, this.ctx, sqe);
     return handleIoCommand(ctrl.subsystem, sqe, data);
   }
@@ -155,7 +156,10 @@ export class QueuePair {
       this.link.setInCapsuleDataSize(IO_IN_CAPSULE_DATA_SIZE);
       this.setState(QueuePairState.Io);
     }
-    this.log.info({ hostnqn: ctrl.hostnqn, sqsize: req.cmd.sqsize, kato: req.cmd.kato }, 'queue connected');
+    this.log.info(
+      { hostnqn: ctrl.hostnqn, sqsize: req.cmd.sqsize, kato: req.cmd.kato },
+      'queue connected',
+    );
     return success(encodeConnectResponseDw0(ctrl.cntlid));
   }
 
@@ -165,7 +169,8 @@ export class QueuePair {
    */
   private disconnectAfterResponse(): void {
     setImmediate(() => {
-      if (this.stateValue === QueuePairState.Admin) this.controllerValue?.destroy('host disconnected');
+      if (this.stateValue === QueuePairState.Admin)
+        this.controllerValue?.destroy('host disconnected');
       else this.link.close('host disconnected');
     });
   }
@@ -188,7 +193,10 @@ export class QueuePair {
       cid: sqe.readUInt16LE(SQE_CID),
       status,
       paramLocation: 0,
-      lba: io && LBA_COMMANDS.has(opcode) ? Math.min(readU64(sqe, IO_SLBA), Number.MAX_SAFE_INTEGER) : 0,
+      lba:
+        io && LBA_COMMANDS.has(opcode)
+          ? Math.min(readU64(sqe, IO_SLBA), Number.MAX_SAFE_INTEGER)
+          : 0,
       nsid: opcode === FABRICS_OPCODE ? 0 : sqe.readUInt32LE(SQE_NSID),
       vs: 0,
       trtype: TransportType.Tcp,

@@ -67,7 +67,9 @@ export class Subsystem extends EventEmitter<SubsystemEvents> {
     super();
     assertNqn(opts.nqn, 'subsystem NQN');
     if (type === 'nvme' && opts.nqn === DISCOVERY_NQN) {
-      throw new RangeError(`subsystem NQN "${opts.nqn}" is the discovery NQN, which no storage subsystem may use`);
+      throw new RangeError(
+        `subsystem NQN "${opts.nqn}" is the discovery NQN, which no storage subsystem may use`,
+      );
     }
     this.nqn = opts.nqn;
     this.type = type;

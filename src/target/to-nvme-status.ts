@@ -77,9 +77,24 @@ const fail =
 
 export const invalidOpcode = fail(StatusCodeType.Generic, GenericStatus.InvalidOpcode);
 export const invalidField = fail(StatusCodeType.Generic, GenericStatus.InvalidField);
-export const invalidNamespace = fail(StatusCodeType.Generic, GenericStatus.InvalidNamespaceOrFormat);
-export const commandSequenceError = fail(StatusCodeType.Generic, GenericStatus.CommandSequenceError);
-export const dataSglLengthInvalid = fail(StatusCodeType.Generic, GenericStatus.DataSglLengthInvalid);
+export const invalidNamespace = fail(
+  StatusCodeType.Generic,
+  GenericStatus.InvalidNamespaceOrFormat,
+);
+export const commandSequenceError = fail(
+  StatusCodeType.Generic,
+  GenericStatus.CommandSequenceError,
+);
+export const dataSglLengthInvalid = fail(
+  StatusCodeType.Generic,
+  GenericStatus.DataSglLengthInvalid,
+);
 export const lbaOutOfRange = fail(StatusCodeType.Generic, GenericStatus.LbaOutOfRange);
-export const invalidLogPage = fail(StatusCodeType.CommandSpecific, CommandSpecificStatus.InvalidLogPage);
-export const compareFailure = fail(StatusCodeType.MediaAndDataIntegrity, MediaStatus.CompareFailure);
+export const invalidLogPage = fail(
+  StatusCodeType.CommandSpecific,
+  CommandSpecificStatus.InvalidLogPage,
+);
+export const compareFailure = fail(
+  StatusCodeType.MediaAndDataIntegrity,
+  MediaStatus.CompareFailure,
+);

@@ -17,6 +17,7 @@ import {
 } from '../../bdev/bdev.js';
 import { bytesToBlockExtents } from './block-extents.js';
 import { clientHandshake, type NegotiatedExport } from './client-handshake.js';
+import { encodeOption } from './handshake-codec.js';
 import { CorkedWriter } from './corked-writer.js';
 import { nbdConnectionLostError, nbdErrnoToStatus, NbdProtocolError } from './nbd-error.js';
 import { FrameKind, NbdFramer, type Frame } from './nbd-framer.js';
@@ -27,6 +28,7 @@ import {
   INTEROPERABLE_MAXIMUM_BLOCK_SIZE,
   MIN_PREFERRED_BLOCK_SIZE,
   NbdCommand,
+  NbdOption,
   ReplyFlag,
   SIMPLE_REPLY_SIZE,
   TransmissionFlag,
@@ -161,7 +163,14 @@ export class NbdClient implements Bdev {
       log.debug({ negotiated }, 'connected');
       return client;
     } catch (err) {
-      socket.destroy();
+      // proto.md: a client giving up on negotiation the server answered uses a soft disconnect.
+      if (
+        err instanceof NbdProtocolError &&
+        err.code === 'NBD_ERR_NEGOTIATION' &&
+        !socket.destroyed
+      ) {
+        socket.end(encodeOption(NbdOption.Abort));
+      } else socket.destroy();
       throw err;
     }
   }

@@ -1,5 +1,5 @@
 /**
- * NVMe/TCP digests (NVMe/TCP 1.0, 3.6.1 "PDU Header and Data Digests"): CRC32C (Castagnoli)
+ * NVMe/TCP digests (NVMe/TCP 1.0 HDGST/DDGST, enabled per connection by the ICReq/ICResp DGST field): CRC32C (Castagnoli)
  * over the PDU header (HDGST, 4 bytes right after HLEN) and over the PDU data (DDGST, 4 bytes
  * right after the data, padding excluded). Stored little-endian. The CRC comes from
  * @node-rs/crc32, which uses the SSE4.2 / ARMv8 CRC32C instructions where the CPU has them.

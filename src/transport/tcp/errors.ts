@@ -2,10 +2,10 @@
  * Errors of the NVMe/TCP transport. One base class with a stable `code`, one subclass per
  * meaning (undici lib/core/errors.js style). A fatal protocol error is a TcpTransportError: it
  * carries the Fatal Error Status and Fatal Error Information that go into the TermReq PDU the
- * detecting side sends (NVMe/TCP 1.0, 3.6.2.4 H2CTermReq / 3.6.2.5 C2HTermReq, Figure 22/24).
+ * detecting side sends (NVMe/TCP 1.0, 3.6.2.4 H2CTermReq / 3.6.2.5 C2HTermReq).
  */
 
-/** Fatal Error Status (FES) of a TermReq PDU (NVMe/TCP 1.0, Figure 22 and 24). */
+/** Fatal Error Status (FES) of a TermReq PDU (NVMe/TCP 1.0, 3.6.2.4 / 3.6.2.5). */
 export const enum TermReqFes {
   /** FEI holds the byte offset of the first invalid header field. */
   InvalidHeaderField = 0x01,

@@ -1,22 +1,15 @@
 /**
  * The host end of one NVMe/TCP connection (one NVMe queue): the ICReq/ICResp exchange, command
  * identifiers, in-capsule data or R2T-driven H2CData for writes, C2HData for reads, and the
- * mapping of every way a command can end into one settled promise (NVMe/TCP 1.0, 3.3 "Data
- * Transfers" and 3.6). Queue depth and deadlines are the caller's business (src/initiator).
+ * mapping of every way a command can end into one settled promise (NVMe/TCP 1.0 data
+ * transfers and the PDUs of 3.6.2). Queue depth and deadlines are the caller's business (src/initiator).
  */
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
 import { CQE_CID, CQE_SIZE, CQE_STATUS, cqeOk, encodeCqeStatus } from '../../nvme/cqe.js';
-import {
-  SGL_DESCRIPTOR_SIZE,
-  SGL_IDENTIFIER,
-  SGL_LENGTH,
-  SglSubtype,
-  SglType,
-} from '../../nvme/sgl.js';
-import { SQE_DPTR, setSqeCid } from '../../nvme/sqe.js';
+import { setSqeCid } from '../../nvme/sqe.js';
 import { GenericStatus, StatusCodeType } from '../../nvme/status.js';
-import { sliceBuffers, totalLength } from './buffer-list.js';
+import { totalLength } from './buffer-list.js';
 import {
   TcpConnectTimeoutError,
   TcpConnectionClosedError,
@@ -38,6 +31,9 @@ import {
   PduType,
   R2T_CCCID,
   R2T_R2TL,
+  IN_CAPSULE_SGL_ID,
+  TRANSPORT_SGL_ID,
+  setSgl1,
   encodeCapsuleCmd,
   encodeH2CData,
   encodeIcReq,
@@ -78,7 +74,7 @@ export interface HostCompletion {
   data?: Buffer;
 }
 
-/** NVMe/TCP admin queue in-capsule data size (NVMe/TCP 1.0, 3.3.1: 8 KiB for admin/fabrics). */
+/** NVMe/TCP admin queue in-capsule data size (8 KiB for admin and fabrics commands, Linux NVME_TCP_ADMIN_CCSZ). */
 export const ADMIN_IN_CAPSULE_DATA_SIZE = 8192;
 /** Command identifiers 0..0xFFFE; 0xFFFF is kept out ("no CID" in error log entries). */
 const MAX_CID = 0xfffe;
@@ -101,17 +97,7 @@ interface HostCommand {
   digestError: boolean;
 }
 
-const TRANSPORT_SGL_ID = (SglType.TransportDataBlock << 4) | SglSubtype.Transport;
-const IN_CAPSULE_SGL_ID = (SglType.DataBlock << 4) | SglSubtype.Offset;
-
-/** SGL1 in place: zeroed address, `length`, identifier byte (NVMe/TCP 1.0, 3.3.1.1). */
-function setSgl1(sqe: Buffer, id: number, length: number): void {
-  sqe.fill(0, SQE_DPTR, SQE_DPTR + SGL_DESCRIPTOR_SIZE);
-  sqe.writeUInt32LE(length, SQE_DPTR + SGL_LENGTH);
-  sqe[SQE_DPTR + SGL_IDENTIFIER] = id;
-}
-
-const silentLogger = (): Logger => pino({ level: 'silent' });
+const SILENT_LOGGER: Logger = pino({ level: 'silent' });
 
 export class HostQueue extends TcpQueueCore {
   /** In-capsule data accepted by the controller; the initiator sets it from IOCCSZ for I/O queues. */
@@ -127,7 +113,7 @@ export class HostQueue extends TcpQueueCore {
     private readonly opts: HostQueueOptions,
     logger: Logger,
   ) {
-    super(socket, false, logger);
+    super(socket, false, logger, `${opts.host}:${opts.port}`);
     this.maxC2HData = opts.maxC2HData ?? DEFAULT_MAX_C2H_DATA;
   }
 
@@ -137,7 +123,7 @@ export class HostQueue extends TcpQueueCore {
     if (!Number.isInteger(hpda) || hpda < 0 || hpda > MAX_PDA) {
       throw new RangeError(`hpda ${hpda} is not an integer from 0 to ${MAX_PDA}`);
     }
-    const log = (opts.logger ?? silentLogger()).child({
+    const log = (opts.logger ?? SILENT_LOGGER).child({
       transport: 'tcp',
       peer: `${opts.host}:${opts.port}`,
     });
@@ -284,7 +270,7 @@ export class HostQueue extends TcpQueueCore {
       new TcpTransportError(TermReqFes.InvalidHeaderField, fei, what);
     if (m.pfv !== PFV_1_0) throw bad(IC_PFV, `ICResp PFV ${m.pfv}, expected ${PFV_1_0}`);
     if (m.cpda > MAX_PDA) throw bad(IC_PDA, `ICResp CPDA ${m.cpda} above ${MAX_PDA}`);
-    // The controller answers the digests the host asked for (Figure 21 DGST); Linux insists too.
+    // The controller answers the digests the host asked for (3.6.2.3 DGST); Linux insists too.
     if (m.hdgst !== asked.hdgst || m.ddgst !== asked.ddgst) {
       throw bad(
         IC_DGST,
@@ -324,7 +310,7 @@ export class HostQueue extends TcpQueueCore {
     this.complete(cmd, cqe);
   }
 
-  /** NVMe/TCP 1.0, 3.3.2.2: C2HData PDUs of a command arrive in order, inside its data. */
+  /** NVMe/TCP 1.0, 3.6.2.9: C2HData PDUs of a command arrive in order, inside its data. */
   private onC2HData(m: Pdu & { type: PduType.C2HData }): void {
     const cmd = this.commands.get(m.cccid);
     if (!cmd || cmd.readLength === 0) {
@@ -353,14 +339,14 @@ export class HostQueue extends TcpQueueCore {
     }
     cmd.received += m.datal;
     if (m.success) {
-      // NVMe/TCP 1.0, 3.3.2.2: SUCCESS replaces the CapsuleResp of a successful command.
+      // NVMe/TCP 1.0, 3.6.2.9: SUCCESS replaces the CapsuleResp of a successful command.
       const cqe = Buffer.alloc(CQE_SIZE);
       cqe.writeUInt16LE(m.cccid, CQE_CID);
       this.complete(cmd, cqe);
     }
   }
 
-  /** NVMe/TCP 1.0, 3.3.2.1: send the R2T's range as H2CData PDUs of at most MAXH2CDATA bytes. */
+  /** NVMe/TCP 1.0, 3.6.2.10 / 3.6.2.8: send the R2T's range as H2CData PDUs of at most MAXH2CDATA bytes. */
   private onR2T(m: Pdu & { type: PduType.R2T }): void {
     const cmd = this.commands.get(m.cccid);
     if (!cmd || !cmd.write) {
@@ -377,16 +363,10 @@ export class HostQueue extends TcpQueueCore {
         `R2T offset ${m.r2to} length ${m.r2tl} outside the ${cmd.writeLength} bytes of CID ${m.cccid}`,
       );
     }
-    const end = m.r2to + m.r2tl;
-    for (let off = m.r2to; off < end;) {
-      const len = Math.min(this.maxH2CData, end - off);
-      const header = encodeH2CData(
-        { cccid: m.cccid, ttag: m.ttag, datao: off, datal: len, last: off + len === end },
-        this.tx,
-      );
-      this.sendPdu(header, sliceBuffers(cmd.write, off, len), len);
-      off += len;
-    }
+    const { cccid, ttag } = m;
+    this.sendSplit(cmd.write, m.r2to, m.r2tl, this.maxH2CData, (datao, datal, last) =>
+      encodeH2CData({ cccid, ttag, datao, datal, last }, this.tx),
+    );
   }
 
   private complete(cmd: HostCommand, cqe: Buffer): void {

@@ -1,5 +1,5 @@
 /**
- * Capsule PDUs (NVMe/TCP 1.0, 3.6.2.6 CapsuleCmd Figure 26, 3.6.2.7 CapsuleResp Figure 28).
+ * Capsule PDUs (NVMe/TCP 1.0, 3.6.2.6 CapsuleCmd, 3.6.2.7 CapsuleResp).
  * CapsuleCmd = common header + 64-byte SQE [+ HDGST] [+ pad to PDO + in-capsule data + DDGST];
  * CapsuleResp = common header + 16-byte CQE [+ HDGST], never data.
  */
@@ -12,7 +12,14 @@ import {
   CQE_SQID,
   CQE_STATUS,
 } from '../../nvme/cqe.js';
-import { SQE_SIZE } from '../../nvme/sqe.js';
+import {
+  SGL_DESCRIPTOR_SIZE,
+  SGL_IDENTIFIER,
+  SGL_LENGTH,
+  SglSubtype,
+  SglType,
+} from '../../nvme/sgl.js';
+import { SQE_DPTR, SQE_SIZE } from '../../nvme/sqe.js';
 import {
   CAPSULE_CMD_HLEN,
   CAPSULE_RESP_HLEN,
@@ -24,6 +31,20 @@ import {
   sealHeader,
   txLayout,
 } from './pdu-header.js';
+
+/** SGL1 identifier byte for in-capsule data: Data Block, Offset subtype (NVMe/TCP 1.0 in-capsule data). */
+export const IN_CAPSULE_SGL_ID = (SglType.DataBlock << 4) | SglSubtype.Offset;
+/** SGL1 identifier byte for data moved by R2T/H2CData or C2HData: Transport SGL Data Block. */
+export const TRANSPORT_SGL_ID = (SglType.TransportDataBlock << 4) | SglSubtype.Transport;
+/** An all-zero SGL1 (Data Block, Address, length 0): some hosts send it for no-data commands. */
+export const NULL_SGL_ID = (SglType.DataBlock << 4) | SglSubtype.Address;
+
+/** Writes SGL1 of `sqe` in place: zero address, `length`, identifier byte `id`. */
+export function setSgl1(sqe: Buffer, id: number, length: number): void {
+  sqe.fill(0, SQE_DPTR, SQE_DPTR + SGL_DESCRIPTOR_SIZE);
+  sqe.writeUInt32LE(length, SQE_DPTR + SGL_LENGTH);
+  sqe[SQE_DPTR + SGL_IDENTIFIER] = id;
+}
 
 /** Byte offset of the SQE in a CapsuleCmd and of the CQE in a CapsuleResp. */
 export const CAPSULE_CMD_SQE = CH_SIZE;

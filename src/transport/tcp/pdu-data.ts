@@ -1,6 +1,6 @@
 /**
- * Data transfer PDUs (NVMe/TCP 1.0, 3.6.2.8 H2CData Figure 30, 3.6.2.9 C2HData Figure 32,
- * 3.6.2.10 R2T Figure 34). All three have a 24-byte header: CCCID at 8, TTAG at 10 (reserved in
+ * Data transfer PDUs (NVMe/TCP 1.0, 3.6.2.8 H2CData, 3.6.2.9 C2HData,
+ * 3.6.2.10 R2T). All three have a 24-byte header: CCCID at 8, TTAG at 10 (reserved in
  * C2HData), the offset at 12 and the length at 16, bytes 20-23 reserved.
  */
 import {
@@ -38,7 +38,7 @@ export interface C2HData {
   datao: number;
   datal: number;
   last: boolean;
-  /** The command completed successfully: no CapsuleResp follows (NVMe/TCP 1.0, 3.3.2.2). */
+  /** The command completed successfully: no CapsuleResp follows (NVMe/TCP 1.0, 3.6.2.9). */
   success: boolean;
 }
 

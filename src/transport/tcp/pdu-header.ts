@@ -1,6 +1,6 @@
 /**
  * The NVMe/TCP common header and the rules every received PDU header must follow
- * (NVMe/TCP 1.0, 3.6.1 Figure 17 "PDU Common Header" and 3.6.2 per-PDU figures). Each PDU type
+ * (NVMe/TCP 1.0, 3.6.2.1 common header and the per-PDU sections 3.6.2.2-3.6.2.10). Each PDU type
  * has a fixed HLEN, a fixed set of allowed FLAGS, and either no data (PDO 0, PLEN = header)
  * or data at PDO, aligned to the receiver's PDA. Violations are fatal: FES 01h with the byte
  * offset of the lowest field in error as FEI (checked in field order, as FreeBSD nvmf_tcp.h does).
@@ -15,7 +15,7 @@ export const CH_HLEN = 2; // u8  Header Length (without the header digest)
 export const CH_PDO = 3; // u8  PDU Data Offset (0 when there is no data)
 export const CH_PLEN = 4; // u32 PDU Length: header, digests, padding and data
 
-/** PDU-Type (NVMe/TCP 1.0, Figure 18). Bit 0 is the direction: 0 host→controller, 1 controller→host. */
+/** PDU-Type (NVMe/TCP 1.0, 3.6.2.1). Bit 0 is the direction: 0 host→controller, 1 controller→host. */
 export const enum PduType {
   IcReq = 0x00,
   IcResp = 0x01,
@@ -28,7 +28,7 @@ export const enum PduType {
   R2T = 0x09,
 }
 
-/** FLAGS bits (NVMe/TCP 1.0, Figure 17 and Figures 30/32). */
+/** FLAGS bits (NVMe/TCP 1.0, 3.6.2.1, 3.6.2.8, 3.6.2.9). */
 export const enum PduFlag {
   HeaderDigest = 0x01, // HDGSTF
   DataDigest = 0x02, // DDGSTF
@@ -113,7 +113,7 @@ export interface TxRules {
 /** Rules before ICReq/ICResp: no digests, dword alignment. */
 export const INITIAL_PDO_ALIGNMENT = 4;
 
-/** PDA (0's based dwords, 0..31) to a byte alignment (NVMe/TCP 1.0, Figures 20/21). */
+/** PDA (0's based dwords, 0..31) to a byte alignment (NVMe/TCP 1.0, 3.6.2.2 / 3.6.2.3). */
 export const pdaAlignment = (pda: number): number => (pda + 1) * 4;
 
 const fail = (fei: number, message: string): TcpTransportError =>
@@ -151,7 +151,7 @@ export function checkCommonHeader(buf: Buffer, at: number, rules: HeaderRules): 
       throw fail(CH_FLAGS, 'DDGSTF set but data digests are off');
     }
   }
-  // NVMe/TCP 1.0, Figure 32: SUCCESS is only valid together with LAST_PDU.
+  // NVMe/TCP 1.0, 3.6.2.9: SUCCESS is only valid together with LAST_PDU.
   if ((flags & (PduFlag.Success | PduFlag.LastPdu)) === PduFlag.Success) {
     throw fail(CH_FLAGS, 'C2HData SUCCESS flag without LAST_PDU');
   }

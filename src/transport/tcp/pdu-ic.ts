@@ -1,6 +1,6 @@
 /**
- * Connection initialization PDUs (NVMe/TCP 1.0, 3.6.2.2 ICReq Figure 20, 3.6.2.3 ICResp
- * Figure 21). Both are exactly 128 bytes, never carry digests, and negotiate the rest of the
+ * Connection initialization PDUs (NVMe/TCP 1.0, 3.6.2.2 ICReq, 3.6.2.3
+ * ICResp). Both are exactly 128 bytes, never carry digests, and negotiate the rest of the
  * connection: PDU data alignment, which digests are on, MAXR2T and MAXH2CDATA.
  */
 import { CH_SIZE, IC_PDU_SIZE, PduType, allocHeader, txLayout } from './pdu-header.js';
@@ -17,7 +17,7 @@ export const DGST_DDGST_ENABLE = 0x2;
 export const PFV_1_0 = 0;
 /** HPDA and CPDA range from 0 to 31 (dwords, 0's based). */
 export const MAX_PDA = 31;
-/** MAXH2CDATA is at least 4096 and a multiple of a dword (NVMe/TCP 1.0, Figure 21). */
+/** MAXH2CDATA is at least 4096 and a multiple of a dword (NVMe/TCP 1.0, 3.6.2.3). */
 export const MIN_MAXH2CDATA = 4096;
 
 export interface IcReq {

@@ -1,6 +1,6 @@
 /**
- * Connection termination PDUs (NVMe/TCP 1.0, 3.6.2.4 H2CTermReq Figure 22, 3.6.2.5 C2HTermReq
- * Figure 24): FES at 8, FEI at 10, and up to 128 bytes of the header of the PDU in error as data
+ * Connection termination PDUs (NVMe/TCP 1.0, 3.6.2.4 H2CTermReq, 3.6.2.5
+ * C2HTermReq): FES at 8, FEI at 10, and up to 128 bytes of the header of the PDU in error as data
  * right after the 24-byte header (PDO 0, never digests).
  */
 import {

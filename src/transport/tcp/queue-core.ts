@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { sliceBuffers } from './buffer-list.js';
 import { dataDigest, digestBytes } from './digest.js';
 import { TcpConnectionClosedError, TcpTransportError, TermReqFes, fesName } from './errors.js';
 import {
@@ -59,6 +60,8 @@ export abstract class TcpQueueCore extends EventEmitter {
     protected readonly socket: Socket,
     controller: boolean,
     logger: Logger,
+    /** "address:port" of the peer, kept for messages after the socket is gone. */
+    readonly remoteAddress: string,
   ) {
     super();
     this.log = logger;
@@ -160,6 +163,25 @@ export abstract class TcpQueueCore extends EventEmitter {
   }
 
   /**
+   * Sends bytes [offset, offset+length) of `data` as data PDUs of at most `maxPerPdu` bytes,
+   * each a view of `data` behind the header `header(datao, datal, last)` builds.
+   */
+  protected sendSplit(
+    data: Buffer | readonly Buffer[],
+    offset: number,
+    length: number,
+    maxPerPdu: number,
+    header: (datao: number, datal: number, last: boolean) => Buffer,
+  ): void {
+    const end = offset + length;
+    for (let off = offset; off < end;) {
+      const n = Math.min(maxPerPdu, end - off);
+      this.sendPdu(header(off, n, off + n === end), sliceBuffers(data, off, n), n);
+      off += n;
+    }
+  }
+
+  /**
    * A fatal error: TcpTransportError → TermReq with its FES/FEI (unless the spec says close
    * silently), anything else → log as a bug and close. Only this connection goes away.
    */
@@ -216,11 +238,6 @@ export abstract class TcpQueueCore extends EventEmitter {
     }
     this.setState(QueueState.Closed);
     this.emit('close', this.closeReason);
-  }
-
-  /** Address of the peer, for logs. */
-  get remoteAddress(): string {
-    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
   }
 }
 

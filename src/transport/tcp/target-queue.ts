@@ -2,17 +2,17 @@
  * The controller end of one NVMe/TCP connection (one NVMe queue): answers ICReq, takes command
  * capsules, gathers their host→controller data (in-capsule, or R2T + H2CData), calls the
  * command handler once per command, and sends the handler's data as C2HData followed by the
- * CapsuleResp (NVMe/TCP 1.0, 3.3 and 3.6). Subsystems and controllers live in src/target; this
+ * CapsuleResp (NVMe/TCP 1.0, 3.6.2). Subsystems and controllers live in src/target; this
  * queue knows only PDUs and SGLs.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { encodeCqeStatus } from '../../nvme/cqe.js';
 import { DataTransfer, dataTransferOf } from '../../nvme/opcodes.js';
-import { SGL_ADDRESS, SGL_IDENTIFIER, SGL_LENGTH, SglSubtype, SglType } from '../../nvme/sgl.js';
+import { SGL_ADDRESS, SGL_IDENTIFIER, SGL_LENGTH } from '../../nvme/sgl.js';
 import { SQE_DPTR, sqeCid } from '../../nvme/sqe.js';
 import { GenericStatus, StatusCodeType } from '../../nvme/status.js';
-import { sliceBuffers, totalLength } from './buffer-list.js';
+import { totalLength } from './buffer-list.js';
 import { TcpPeerTerminatedError, TcpTransportError, TermReqFes } from './errors.js';
 import {
   DATA_CCCID,
@@ -24,6 +24,9 @@ import {
   PFV_1_0,
   type Pdu,
   PduType,
+  IN_CAPSULE_SGL_ID,
+  NULL_SGL_ID,
+  TRANSPORT_SGL_ID,
   encodeC2HData,
   encodeCapsuleResp,
   encodeIcResp,
@@ -60,7 +63,11 @@ export interface TargetQueueOptions {
   maxDataTransfer: number;
   /** CPDA announced in ICResp (0..31): H2C PDO alignment of (CPDA+1)*4 bytes. */
   cpda?: number;
-  /** Largest R2TL. Default: the whole remaining transfer in one R2T, as Linux nvmet does. */
+  /**
+   * Largest R2TL. Default MAXH2CDATA: the spec lets an R2T be longer (the host splits it), but
+   * Linux hosts before 5.17 answered an R2T with one H2CData PDU whatever MAXH2CDATA said, so an
+   * R2T no longer than MAXH2CDATA keeps every host within the limit.
+   */
   maxR2tLength?: number;
   /** Largest C2HData data section per PDU. Default 1 MiB. */
   maxC2HData?: number;
@@ -74,11 +81,6 @@ const MAX_TTAG = 0xfffe;
 /** SQ head pointer wraps here until the Connect command gives the queue size. */
 const SQHD_MODULUS = 0x10000;
 const STATUS_FIELD_MASK = 0xfffe;
-
-const IN_CAPSULE_SGL_ID = (SglType.DataBlock << 4) | SglSubtype.Offset;
-const TRANSPORT_SGL_ID = (SglType.TransportDataBlock << 4) | SglSubtype.Transport;
-/** An all-zero SGL1 (Data Block, Address, length 0): some hosts send it for no-data commands. */
-const NULL_SGL_ID = (SglType.DataBlock << 4) | SglSubtype.Address;
 
 const genericStatus = (sc: GenericStatus, dnr = true): number =>
   encodeCqeStatus(StatusCodeType.Generic, sc, dnr);
@@ -122,7 +124,7 @@ export class TargetQueue extends TcpQueueCore {
     private readonly opts: TargetQueueOptions,
     logger: Logger,
   ) {
-    super(socket, true, logger);
+    super(socket, true, logger, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`);
     const cpda = opts.cpda ?? 0;
     if (opts.maxH2CData < MIN_MAXH2CDATA || opts.maxH2CData % 4 !== 0) {
       throw new RangeError(
@@ -136,7 +138,7 @@ export class TargetQueue extends TcpQueueCore {
     this.maxC2HData = opts.maxC2HData ?? DEFAULT_MAX_C2H_DATA;
   }
 
-  /** Installs the command handler; PDUs are read from the next tick on. */
+  /** Installs the command handler (the listener does it before the first PDU can arrive). */
   start(handler: CommandHandler): void {
     this.handler = handler;
   }
@@ -155,7 +157,7 @@ export class TargetQueue extends TcpQueueCore {
   protected checkHeader(type: PduType, dataLength: number): void {
     if (type === PduType.H2CTermReq) return;
     const initializing = this.state === QueueState.Initializing;
-    // NVMe/TCP 1.0, 3.6.2.1: ICReq first and only once; anything else is a PDU sequence error.
+    // NVMe/TCP 1.0, 3.6.2.2: ICReq first and only once; anything else is a PDU sequence error.
     if (initializing !== (type === PduType.IcReq)) {
       throw new TcpTransportError(
         TermReqFes.PduSequenceError,
@@ -240,7 +242,7 @@ export class TargetQueue extends TcpQueueCore {
     );
   }
 
-  /** Where a command's data is: SGL1 per NVMe/TCP 1.0, 3.3.1.1 (in-capsule) / 3.3.1.2 (transport). */
+  /** Where a command's data is: SGL1 per NVMe/TCP 1.0 (Data Block Offset = in-capsule, Transport SGL = R2T/C2HData). */
   private onCapsuleCmd(sqe: Buffer, inCapsule: Buffer | undefined, digestOk: boolean): void {
     this.sqHead = (this.sqHead + 1) % (this.sqSize > 0 ? this.sqSize : SQHD_MODULUS);
     const cid = sqeCid(sqe);
@@ -300,7 +302,7 @@ export class TargetQueue extends TcpQueueCore {
   /** Keeps min(MAXR2T+1, 16) R2Ts outstanding until the whole transfer is asked for. */
   private grant(t: Transfer): void {
     const limit = Math.min(this.hostMaxR2T, MAX_R2T_PER_COMMAND);
-    const chunk = this.opts.maxR2tLength ?? t.length;
+    const chunk = this.opts.maxR2tLength ?? this.opts.maxH2CData;
     while (t.r2tEnds.length < limit && t.granted < t.length) {
       const r2tl = Math.min(chunk, t.length - t.granted);
       this.sendPdu(encodeR2T({ cccid: t.cid, ttag: t.ttag, r2to: t.granted, r2tl }, this.tx));
@@ -380,15 +382,9 @@ export class TargetQueue extends TcpQueueCore {
     if (this.state !== QueueState.Ready) return;
     if (r.data && c2hLimit > 0 && (r.status & STATUS_FIELD_MASK) === 0) {
       const total = Math.min(totalLength(r.data), c2hLimit);
-      for (let off = 0; off < total;) {
-        const n = Math.min(this.maxC2HData, total - off);
-        const header = encodeC2HData(
-          { cccid: cid, datao: off, datal: n, last: off + n === total, success: false },
-          this.tx,
-        );
-        this.sendPdu(header, sliceBuffers(r.data, off, n), n);
-        off += n;
-      }
+      this.sendSplit(r.data, 0, total, this.maxC2HData, (datao, datal, last) =>
+        encodeC2HData({ cccid: cid, datao, datal, last, success: false }, this.tx),
+      );
     }
     this.sendPdu(
       encodeCapsuleResp(

@@ -62,7 +62,7 @@ t.test('nbdinfo and nbdinfo --map on a concat volume', async (t) => {
   const info = await run('nbdinfo', ['--json', dpu.uri]);
   t.equal(info.code, 0, `nbdinfo --json succeeds ${info.stderr}`);
   const exp = (JSON.parse(info.stdout) as { exports: NbdinfoExport[] }).exports[0];
-  t.equal(exp['export-name'], 'vol0');
+  t.equal(exp['export-name'], 'vol0', 'the export is vol0');
   t.equal(exp['export-size'], 2 * LEG_BYTES, 'size is the sum of the legs');
   t.equal(exp.block_size_minimum, 512, 'minimum block size is the legs’ logical block');
   t.ok(isPowerOfTwo(exp.block_size_preferred), 'preferred block size is a power of two');
@@ -97,7 +97,7 @@ t.test('nbdinfo and nbdinfo --map on a concat volume', async (t) => {
     `discard 0 ${MiB / 2}`,
     dpu.uri,
   ]);
-  t.equal(write.code, 0, `qemu-io write and discard ${write.stderr}`);
+  t.equal(write.code, 0, 'qemu-io write and discard', { output: write.stdout + write.stderr });
 
   const map = await run('nbdinfo', ['--map', '--json', dpu.uri]);
   t.equal(map.code, 0);
@@ -126,7 +126,9 @@ t.test('nbdinfo and nbdinfo --map on a concat volume', async (t) => {
     `read -P 0 ${41 * MiB} ${MiB}`,
     dpu.uri,
   ]);
-  t.equal(read.code, 0, `the bytes read back are the ones written ${read.stdout}${read.stderr}`);
+  t.equal(read.code, 0, 'the bytes read back are the ones written', {
+    output: read.stdout + read.stderr,
+  });
   t.notMatch(read.stdout, /Pattern verification failed/);
 });
 

@@ -3,6 +3,7 @@
  * with the error and blocksize-policy filters) and this project's NbdServer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,13 @@ import {
 } from '../../../src/bdev/index.js';
 import { NbdClient, NbdServer } from '../../../src/shim/nbd/index.js';
 import { expectTools, toolsAvailable } from './nbd-tools.js';
+import {
+  bytes,
+  IHAVEOPT,
+  NBDMAGIC,
+  optionReply,
+  simpleReply,
+} from '../../unit/shim/nbd/nbd-bytes.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -316,5 +324,89 @@ describe('NbdClient against NbdServer', () => {
       dnr: false,
     });
     await c.close(); // a no-op now
+  });
+});
+
+/**
+ * An old server, scripted in bytes: fixed newstyle but no NBD_OPT_STRUCTURED_REPLY and no
+ * NBD_OPT_GO (both NBD_REP_ERR_UNSUP), so the client must fall back to NBD_OPT_EXPORT_NAME and
+ * read simple replies, whose READ data length only the client knows.
+ */
+async function oldServer(
+  size: number,
+): Promise<{ port: number; options: number[]; close(): Promise<void> }> {
+  const options: number[] = [];
+  const srv = net.createServer((sock) => {
+    sock.write(bytes().u64hex(NBDMAGIC).u64hex(IHAVEOPT).u16(3).build());
+    let buf = Buffer.alloc(0);
+    let phase: 'flags' | 'options' | 'requests' = 'flags';
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (true) {
+        if (phase === 'flags') {
+          if (buf.length < 4) return;
+          buf = buf.subarray(4);
+          phase = 'options';
+        } else if (phase === 'options') {
+          if (buf.length < 16 || buf.length < 16 + buf.readUInt32BE(12)) return;
+          const code = buf.readUInt32BE(8);
+          const name = buf.subarray(16, 16 + buf.readUInt32BE(12));
+          buf = buf.subarray(16 + name.length);
+          options.push(code);
+          if (code === 1) {
+            sock.write(
+              bytes()
+                .u64(size)
+                .u16(0x0001 | 0x0004)
+                .build(),
+            ); // HAS_FLAGS, SEND_FLUSH
+            phase = 'requests';
+          } else sock.write(optionReply(code, 0x80000001));
+        } else {
+          if (buf.length < 28) return;
+          const type = buf.readUInt16BE(6);
+          const handle = buf.subarray(8, 16).toString('hex');
+          const offset = Number(buf.readBigUInt64BE(16));
+          const length = buf.readUInt32BE(24);
+          const payload = type === 1 ? length : 0;
+          if (buf.length < 28 + payload) return;
+          buf = buf.subarray(28 + payload);
+          if (type === 2) return void sock.end();
+          sock.write(
+            simpleReply(handle, 0, type === 0 ? offsetPattern(offset, length) : undefined),
+          );
+        }
+      }
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    options,
+    close: () => new Promise<void>((r) => srv.close(() => r())),
+  };
+}
+
+describe('NbdClient against an old server', () => {
+  it('falls back to NBD_OPT_EXPORT_NAME and reads simple replies', async () => {
+    const old = await oldServer(MiB);
+    const c = await NbdClient.connect(`nbd://127.0.0.1:${old.port}/disk`);
+    expect(old.options).toEqual([8, 7, 1]); // STRUCTURED_REPLY, GO, EXPORT_NAME
+    expect(c.negotiated).toMatchObject({
+      size: MiB,
+      structuredReplies: false,
+      constraints: undefined,
+    });
+    expect(c.blockSize).toBe(512);
+    const reads = await Promise.all([c.read(3, 2), c.read(100, 8), c.read(7, 1)]);
+    expect(reads[0].equals(offsetPattern(3 * 512, 1024))).toBe(true);
+    expect(reads[1].equals(offsetPattern(100 * 512, 4096))).toBe(true);
+    expect(reads[2].equals(offsetPattern(7 * 512, 512))).toBe(true);
+    // No WRITE_ZEROES advertised: zeroes are written as data.
+    await c.writeZeroes(0, 4);
+    expect(await c.blockStatus(0, 16)).toEqual([{ blocks: 16, state: 'data' }]);
+    await c.close();
+    await old.close();
   });
 });

@@ -8,13 +8,26 @@ import { NvmfTarget } from '../../../src/target/nvmf-target.js';
 import { MemoryBdev } from '../../../src/bdev/memory-bdev.js';
 import { NullBdev } from '../../../src/bdev/null-bdev.js';
 import type { Subsystem } from '../../../src/target/subsystem.js';
-import { silent, sqe, ioSqe, statusOf, dataOf, adminQueue, ioQueue, HOST_A } from './support/harness.js';
+import {
+  silent,
+  sqe,
+  ioSqe,
+  statusOf,
+  dataOf,
+  adminQueue,
+  ioQueue,
+  HOST_A,
+} from './support/harness.js';
 
 const NQN = 'nqn.2024-01.io.nvmf-dpu:admin';
 const identify = (cns: number, nsid = 0, sglLength = 4096) =>
   sqe({ opcode: 0x06, nsid, cdw10: cns, sglLength });
 /** Get Log Page: LID bits 7:0, RAE bit 15, NUMDL bits 31:16; LPOL in CDW12. */
-const getLog = (lid: number, bytes: number, o: { nsid?: number; offset?: number; rae?: boolean } = {}) =>
+const getLog = (
+  lid: number,
+  bytes: number,
+  o: { nsid?: number; offset?: number; rae?: boolean } = {},
+) =>
   sqe({
     opcode: 0x02,
     nsid: o.nsid ?? 0,
@@ -22,7 +35,8 @@ const getLog = (lid: number, bytes: number, o: { nsid?: number; offset?: number;
     cdw12: o.offset ?? 0,
     sglLength: bytes,
   });
-const ascii = (b: Buffer, at: number, size: number) => b.toString('latin1', at, at + size).trimEnd();
+const ascii = (b: Buffer, at: number, size: number) =>
+  b.toString('latin1', at, at + size).trimEnd();
 
 describe('admin commands', () => {
   let target: NvmfTarget;
@@ -80,8 +94,14 @@ describe('admin commands', () => {
     expect(ns.subarray(104, 120)).toEqual(sub.namespace(1)!.nguid);
     const other = dataOf(await qp.handle(identify(0, 5), undefined));
     expect(other[128 + 2]).toBe(9);
-    expect(dataOf(await qp.handle(identify(0, 3), undefined)).equals(Buffer.alloc(4096))).toBe(true);
-    expect(statusOf(await qp.handle(identify(0, 0), undefined))).toEqual({ sct: 0, sc: 0x0b, dnr: true });
+    expect(dataOf(await qp.handle(identify(0, 3), undefined)).equals(Buffer.alloc(4096))).toBe(
+      true,
+    );
+    expect(statusOf(await qp.handle(identify(0, 0), undefined))).toEqual({
+      sct: 0,
+      sc: 0x0b,
+      dnr: true,
+    });
   });
 
   it('Identify Active Namespace List lists NSIDs above the given one, zero terminated', async () => {
@@ -112,15 +132,22 @@ describe('admin commands', () => {
 
   it('unsupported admin opcodes are Invalid Opcode (DNR)', async () => {
     const { qp } = await adminQueue(target, NQN);
-    expect(statusOf(await qp.handle(sqe({ opcode: 0x80 }), undefined))).toEqual({ sct: 0, sc: 0x01, dnr: true });
+    expect(statusOf(await qp.handle(sqe({ opcode: 0x80 }), undefined))).toEqual({
+      sct: 0,
+      sc: 0x01,
+      dnr: true,
+    });
   });
 
   it('Set Features Number of Queues grants at most 64 and is refused once I/O queues exist', async () => {
     const { qp, cntlid } = await adminQueue(target, NQN);
-    const setQueues = (n: number) => sqe({ opcode: 0x09, cdw10: 0x07, cdw11: (n - 1) | ((n - 1) << 16) });
+    const setQueues = (n: number) =>
+      sqe({ opcode: 0x09, cdw10: 0x07, cdw11: (n - 1) | ((n - 1) << 16) });
     expect((await qp.handle(setQueues(4), undefined)).dw0).toBe(3 | (3 << 16));
     expect((await qp.handle(setQueues(200), undefined)).dw0).toBe(63 | (63 << 16));
-    expect((await qp.handle(sqe({ opcode: 0x0a, cdw10: 0x07 }), undefined)).dw0).toBe(63 | (63 << 16));
+    expect((await qp.handle(sqe({ opcode: 0x0a, cdw10: 0x07 }), undefined)).dw0).toBe(
+      63 | (63 << 16),
+    );
     await qp.handle(setQueues(2), undefined);
     expect(statusOf((await ioQueue(target, NQN, cntlid, 3)).response).sc).toBe(0x82);
     expect((await ioQueue(target, NQN, cntlid, 2)).response.status).toBe(0);
@@ -131,12 +158,16 @@ describe('admin commands', () => {
 
   it('other features are Invalid Field; saving is Feature Identifier Not Saveable (SCT 1, SC 0Dh)', async () => {
     const { qp } = await adminQueue(target, NQN);
-    expect(statusOf(await qp.handle(sqe({ opcode: 0x09, cdw10: 0x06, cdw11: 1 }), undefined)).sc).toBe(0x02);
+    expect(
+      statusOf(await qp.handle(sqe({ opcode: 0x09, cdw10: 0x06, cdw11: 1 }), undefined)).sc,
+    ).toBe(0x02);
     expect(statusOf(await qp.handle(sqe({ opcode: 0x0a, cdw10: 0x01 }), undefined)).sc).toBe(0x02);
     const save = sqe({ opcode: 0x09, cdw10: (0x0f | (1 << 31)) >>> 0, cdw11: 1000 });
     expect(statusOf(await qp.handle(save, undefined))).toEqual({ sct: 1, sc: 0x0d, dnr: true });
     // SEL 011b: capabilities, changeable.
-    expect((await qp.handle(sqe({ opcode: 0x0a, cdw10: 0x0f | (3 << 8) }), undefined)).dw0).toBe(0b100);
+    expect((await qp.handle(sqe({ opcode: 0x0a, cdw10: 0x0f | (3 << 8) }), undefined)).dw0).toBe(
+      0b100,
+    );
   });
 
   it('Error Information log records a failed command: count, SQID, CID, status, LBA, NSID', async () => {
@@ -157,8 +188,14 @@ describe('admin commands', () => {
   it('SMART / Health counts the host commands and data units of the subsystem', async () => {
     const { qp, cntlid } = await adminQueue(target, NQN);
     const io = await ioQueue(target, NQN, cntlid, 1);
-    await io.qp.handle(ioSqe({ opcode: 0x01, nsid: 1, lba: 0, blocks: 1, blockSize: 4096 }), Buffer.alloc(4096, 1));
-    await io.qp.handle(ioSqe({ opcode: 0x02, nsid: 1, lba: 0, blocks: 1, blockSize: 4096 }), undefined);
+    await io.qp.handle(
+      ioSqe({ opcode: 0x01, nsid: 1, lba: 0, blocks: 1, blockSize: 4096 }),
+      Buffer.alloc(4096, 1),
+    );
+    await io.qp.handle(
+      ioSqe({ opcode: 0x02, nsid: 1, lba: 0, blocks: 1, blockSize: 4096 }),
+      undefined,
+    );
     const s = dataOf(await qp.handle(getLog(0x02, 512, { nsid: 0xffffffff }), undefined));
     expect(s.readUInt16LE(1)).toBeGreaterThan(273); // composite temperature in Kelvin
     expect(s[3]).toBe(100); // available spare
@@ -173,24 +210,37 @@ describe('admin commands', () => {
     const { qp, cntlid } = await adminQueue(target, NQN);
     const io = await ioQueue(target, NQN, cntlid, 1);
     for (const lba of [0, 3, 9, 40]) {
-      await io.qp.handle(ioSqe({ opcode: 0x01, nsid: 1, lba, blocks: 1, blockSize: 4096 }), Buffer.alloc(4096, 9));
+      await io.qp.handle(
+        ioSqe({ opcode: 0x01, nsid: 1, lba, blocks: 1, blockSize: 4096 }),
+        Buffer.alloc(4096, 9),
+      );
     }
     const map = dataOf(await qp.handle(getLog(0xc0, 16, { nsid: 1 }), undefined));
     expect([...map.subarray(0, 6)]).toEqual([0b1001, 0b10, 0, 0, 0, 0b1]);
     const at4 = dataOf(await qp.handle(getLog(0xc0, 4, { nsid: 1, offset: 4 }), undefined));
     expect([...at4]).toEqual([0, 0b1, 0, 0]);
     // 100 blocks: bits beyond LBA 99 are zero, and the page ends at 16 bytes.
-    expect(statusOf(await qp.handle(getLog(0xc0, 4, { nsid: 1, offset: 20 }), undefined)).sc).toBe(0x02);
+    expect(statusOf(await qp.handle(getLog(0xc0, 4, { nsid: 1, offset: 20 }), undefined)).sc).toBe(
+      0x02,
+    );
     expect(statusOf(await qp.handle(getLog(0xc0, 4, { nsid: 9 }), undefined)).sc).toBe(0x0b);
     const noStatus = new MemoryBdev({ name: 'plain', blockSize: 512, blockCount: 8 });
     Object.defineProperty(noStatus, 'blockStatus', { value: undefined });
     sub.addNamespace(noStatus, { nsid: 6 });
-    expect(statusOf(await qp.handle(getLog(0xc0, 4, { nsid: 6 }), undefined))).toEqual({ sct: 1, sc: 0x09, dnr: true });
+    expect(statusOf(await qp.handle(getLog(0xc0, 4, { nsid: 6 }), undefined))).toEqual({
+      sct: 1,
+      sc: 0x09,
+      dnr: true,
+    });
   });
 
   it('log pages this controller does not serve are Invalid Log Page (SCT 1, SC 09h)', async () => {
     const { qp } = await adminQueue(target, NQN);
-    expect(statusOf(await qp.handle(getLog(0x70, 1024), undefined))).toEqual({ sct: 1, sc: 0x09, dnr: true });
+    expect(statusOf(await qp.handle(getLog(0x70, 1024), undefined))).toEqual({
+      sct: 1,
+      sc: 0x09,
+      dnr: true,
+    });
     expect(statusOf(await qp.handle(getLog(0x05, 4), undefined)).sc).toBe(0x09);
   });
 

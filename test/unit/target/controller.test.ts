@@ -32,7 +32,7 @@ const cstsOf = async (qp: Awaited<ReturnType<typeof adminQueue>>['qp']) =>
 /** A bdev whose flush completes only when the test says so. */
 class SlowFlushBdev extends MemoryBdev {
   release: (() => void) | undefined;
-  async flush(): Promise<void> {
+  override async flush(): Promise<void> {
     await new Promise<void>((resolve) => (this.release = resolve));
   }
 }
@@ -127,7 +127,8 @@ describe('controller state machine', () => {
     // DW0: type 2 (notice) bits 2:0, info 0 bits 15:8, log page 04h bits 23:16.
     expect(r.dw0).toBe(0x00040002);
     // The Changed Namespace List names NSID 7; reading it (RAE=0) clears it.
-    const read = () => qp.handle(sqe({ opcode: 0x02, cdw10: 0x04 | (1023 << 16), sglLength: 4096 }), undefined);
+    const read = () =>
+      qp.handle(sqe({ opcode: 0x02, cdw10: 0x04 | (1023 << 16), sglLength: 4096 }), undefined);
     const list = dataOf(await read());
     expect([list.readUInt32LE(0), list.readUInt32LE(4)]).toEqual([7, 0]);
     expect(dataOf(await read()).readUInt32LE(0)).toBe(0);

@@ -108,7 +108,9 @@ describe('Fabrics commands', () => {
   it('commands before Connect, and a second Connect, are Command Sequence Errors', async () => {
     const link = new LinkDouble();
     const qp = new QueuePair(link, target, silent);
-    expect(statusOf(await qp.handle(sqe({ opcode: 0x06, sglLength: 4096 }), undefined)).sc).toBe(0x0c);
+    expect(statusOf(await qp.handle(sqe({ opcode: 0x06, sglLength: 4096 }), undefined)).sc).toBe(
+      0x0c,
+    );
     expect(statusOf(await qp.handle(propertyGetSqe(0, 8), undefined)).sc).toBe(0x0c);
     const data = connectData({ cntlid: 0xffff, subnqn: NQN, hostnqn: HOST_A });
     expect((await qp.handle(connectSqe({ qid: 0, sqsize: 31 }), data)).status).toBe(0);
@@ -210,6 +212,10 @@ describe('Fabrics commands', () => {
 
   it('unknown Fabrics types are Invalid Opcode', async () => {
     const { qp } = await adminQueue(target, NQN);
-    expect(statusOf(await qp.handle(fabricsSqe(0x05), undefined))).toEqual({ sct: 0, sc: 0x01, dnr: true });
+    expect(statusOf(await qp.handle(fabricsSqe(0x05), undefined))).toEqual({
+      sct: 0,
+      sc: 0x01,
+      dnr: true,
+    });
   });
 });

@@ -22,11 +22,11 @@ function pattern(bytes: number, seed: number): Buffer {
 class RecordingBdev extends MemoryBdev {
   fuaWrites: boolean[] = [];
   flushes = 0;
-  async write(lba: number, data: Buffer, opts?: WriteOptions): Promise<void> {
+  override async write(lba: number, data: Buffer, opts?: WriteOptions): Promise<void> {
     this.fuaWrites.push(opts?.fua ?? false);
     return super.write(lba, data, opts);
   }
-  async flush(): Promise<void> {
+  override async flush(): Promise<void> {
     this.flushes++;
     return super.flush();
   }
@@ -49,7 +49,10 @@ describe('I/O commands', () => {
   });
 
   const write = (lba: number, data: Buffer, fua = false) =>
-    io.handle(ioSqe({ opcode: 0x01, nsid: 1, lba, blocks: data.length / BS, blockSize: BS, fua }), data);
+    io.handle(
+      ioSqe({ opcode: 0x01, nsid: 1, lba, blocks: data.length / BS, blockSize: BS, fua }),
+      data,
+    );
   const read = (lba: number, blocks: number) =>
     io.handle(ioSqe({ opcode: 0x02, nsid: 1, lba, blocks, blockSize: BS }), undefined);
 
@@ -68,12 +71,19 @@ describe('I/O commands', () => {
   });
 
   it('an inactive NSID is Invalid Namespace or Format (SC 0Bh)', async () => {
-    const r = await io.handle(ioSqe({ opcode: 0x02, nsid: 9, lba: 0, blocks: 1, blockSize: BS }), undefined);
+    const r = await io.handle(
+      ioSqe({ opcode: 0x02, nsid: 9, lba: 0, blocks: 1, blockSize: BS }),
+      undefined,
+    );
     expect(statusOf(r)).toEqual({ sct: 0, sc: 0x0b, dnr: true });
   });
 
   it('an unsupported opcode is Invalid Opcode (SC 01h); a fused command is Invalid Field', async () => {
-    expect(statusOf(await io.handle(sqe({ opcode: 0x7e, nsid: 1 }), undefined))).toEqual({ sct: 0, sc: 0x01, dnr: true });
+    expect(statusOf(await io.handle(sqe({ opcode: 0x7e, nsid: 1 }), undefined))).toEqual({
+      sct: 0,
+      sc: 0x01,
+      dnr: true,
+    });
     const fused = ioSqe({ opcode: 0x05, nsid: 1, lba: 0, blocks: 1, blockSize: BS });
     fused[1] |= 0b01;
     expect(statusOf(await io.handle(fused, pattern(BS, 0))).sc).toBe(0x02);
@@ -81,21 +91,31 @@ describe('I/O commands', () => {
 
   it('more than MDTS (1 MiB) in one command is Data SGL Length Invalid (SC 0Fh)', async () => {
     const blocks = (1 << 20) / BS + 1;
-    const r = await io.handle(ioSqe({ opcode: 0x02, nsid: 1, lba: 0, blocks, sglLength: 4096 }), undefined);
+    const r = await io.handle(
+      ioSqe({ opcode: 0x02, nsid: 1, lba: 0, blocks, sglLength: 4096 }),
+      undefined,
+    );
     expect(statusOf(r)).toEqual({ sct: 0, sc: 0x0f, dnr: true });
   });
 
   it('an SGL length that is not NLB × block size is Data SGL Length Invalid', async () => {
-    const r = await io.handle(ioSqe({ opcode: 0x02, nsid: 1, lba: 0, blocks: 2, sglLength: BS }), undefined);
+    const r = await io.handle(
+      ioSqe({ opcode: 0x02, nsid: 1, lba: 0, blocks: 2, sglLength: BS }),
+      undefined,
+    );
     expect(statusOf(r).sc).toBe(0x0f);
-    const short = await io.handle(ioSqe({ opcode: 0x01, nsid: 1, lba: 0, blocks: 2, blockSize: BS }), Buffer.alloc(BS));
+    const short = await io.handle(
+      ioSqe({ opcode: 0x01, nsid: 1, lba: 0, blocks: 2, blockSize: BS }),
+      Buffer.alloc(BS),
+    );
     expect(statusOf(short).sc).toBe(0x0f);
   });
 
   it('Compare succeeds on equal data and fails with Compare Failure (SCT 2, SC 85h) otherwise', async () => {
     const data = pattern(4 * BS, 3);
     await write(10, data);
-    const cmp = (d: Buffer) => io.handle(ioSqe({ opcode: 0x05, nsid: 1, lba: 10, blocks: 4, blockSize: BS }), d);
+    const cmp = (d: Buffer) =>
+      io.handle(ioSqe({ opcode: 0x05, nsid: 1, lba: 10, blocks: 4, blockSize: BS }), d);
     expect((await cmp(data)).status).toBe(0);
     const changed = Buffer.from(data);
     changed[BS * 3 + 17] ^= 1;

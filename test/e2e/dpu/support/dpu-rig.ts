@@ -3,10 +3,20 @@
  * suites cannot collide), standalone `nvmf-target` processes, and `nvmf-dpu` serving NBD on an
  * ephemeral port. nvmf-dpu's stderr is pino JSON when not on a TTY; `logs()` parses it.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { Child, CI, bin, isBuilt, missingTools, runBin, type RunResult } from './processes.js';
+import {
+  Child,
+  CI,
+  bin,
+  isBuilt,
+  missingTools,
+  onExitSync,
+  runBin,
+  type RunResult,
+} from './processes.js';
 
 export interface FarmNodeInfo {
   name: string;
@@ -46,8 +56,27 @@ export async function farm(dir: string, ...args: string[]): Promise<RunResult> {
   return runBin('nvmf-farm', [...args, '--dir', dir]);
 }
 
+/** Kills every node recorded in DIR/farm.json, synchronously (the exit-time safety net). */
+function killFarmSync(dir: string): void {
+  const info = JSON.parse(readFileSync(join(dir, 'farm.json'), 'utf8')) as FarmInfo;
+  for (const n of info.nodes) {
+    if (n.pid === null) continue;
+    try {
+      process.kill(n.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const guardedFarms = new Set<string>();
+
 /** `nvmf-farm up` on ephemeral ports; throws with its output when it fails. */
 export async function farmUp(dir: string, nodes: number, size: string): Promise<FarmInfo> {
+  if (!guardedFarms.has(dir)) {
+    guardedFarms.add(dir);
+    onExitSync(() => killFarmSync(dir));
+  }
   const res = await farm(dir, 'up', '--nodes', String(nodes), '--size', size, '--base-port', '0');
   if (res.code !== 0)
     throw new Error(`nvmf-farm up failed (${res.code}): ${res.stderr}${res.stdout}`);

@@ -3,11 +3,11 @@
  * export as a file on a FUSE mount, losetup makes it a block device, ext4 goes on that. Every step
  * is undone by `detach()`, which tolerates a half-built chain (suites call it in teardown).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run, sleep } from './processes.js';
+import { onExitSync, run, sleep } from './processes.js';
 
 const PIDFILE_WAIT_MS = 30_000;
 const POLL_MS = 50;
@@ -26,6 +26,17 @@ export class MountChain {
     this.image = join(this.fuseDir, 'disk.img');
     this.mountPoint = join(base, 'mnt');
     this.pidFile = join(base, 'nbdfuse.pid');
+    // If the suite dies before its teardown, no mount, loop device or FUSE mount is left behind.
+    onExitSync(() => this.detachSync());
+  }
+
+  private detachSync(): void {
+    if (this.mounted) spawnSync('umount', ['-l', this.mountPoint]);
+    if (this.device) spawnSync('losetup', ['-d', this.device]);
+    if (this.nbdfuse) {
+      spawnSync('fusermount3', ['-uz', this.image]);
+      this.nbdfuse.kill('SIGKILL');
+    }
   }
 
   /** nbdfuse FILE URI, then losetup; resolves to the loop device. */

@@ -40,15 +40,19 @@ export function run(
     const child = spawn(cmd, args, {
       cwd: opts.cwd ?? ROOT,
       env: opts.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
+    if (opts.input !== undefined) {
+      // A command that exits without reading its input must not crash the suite with EPIPE.
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(opts.input);
+    }
   });
 }
 
@@ -91,6 +95,9 @@ export class Child {
   constructor(readonly proc: ChildProcess) {
     createInterface({ input: proc.stdout! }).on('line', (l) => this.push(this.stdoutLines, l));
     createInterface({ input: proc.stderr! }).on('line', (l) => this.push(this.stderrLines, l));
+    onExitSync(() => {
+      if (this.running) proc.kill('SIGKILL');
+    });
     this.exited = new Promise((resolve) => {
       proc.on('exit', (code, signal) => {
         this.exitInfo = { code, signal };
@@ -183,4 +190,23 @@ export class Child {
     }
     return this.exited;
   }
+}
+
+/**
+ * Last-resort cleanup that runs even when a suite dies before its teardown (an uncaught error):
+ * synchronous actions run at process exit, newest first. Teardowns still do the orderly work.
+ */
+const exitActions: (() => void)[] = [];
+process.on('exit', () => {
+  for (const action of exitActions.splice(0).reverse()) {
+    try {
+      action();
+    } catch {
+      // best effort
+    }
+  }
+});
+
+export function onExitSync(action: () => void): void {
+  exitActions.push(action);
 }

@@ -103,7 +103,12 @@ export const connectSqe = (o: { qid: number; sqsize: number; kato?: number; recf
     b.writeUInt32LE(o.kato ?? 0, 48);
   });
 
-export function connectData(o: { cntlid: number; subnqn: string; hostnqn: string; hostid?: Buffer }): Buffer {
+export function connectData(o: {
+  cntlid: number;
+  subnqn: string;
+  hostnqn: string;
+  hostid?: Buffer;
+}): Buffer {
   const b = Buffer.alloc(1024);
   (o.hostid ?? HOSTID_A).copy(b, 0);
   b.writeUInt16LE(o.cntlid, 16);
@@ -133,7 +138,11 @@ export const PROPERTY_CSTS = 0x1c;
 
 /** SCT, SC and DNR of a response's status field (CQE DW3 bits 31:17 as bits 15:1). */
 export function statusOf(r: CommandResponse): { sct: number; sc: number; dnr: boolean } {
-  return { sct: (r.status >>> 9) & 0x7, sc: (r.status >>> 1) & 0xff, dnr: (r.status & 0x8000) !== 0 };
+  return {
+    sct: (r.status >>> 9) & 0x7,
+    sc: (r.status >>> 1) & 0xff,
+    dnr: (r.status & 0x8000) !== 0,
+  };
 }
 
 export function dataOf(r: CommandResponse): Buffer {

@@ -1,5 +1,5 @@
 /**
- * Every PDU pinned to the byte layout of NVMe/TCP 1.0 (Figures 17-34): sizes and offsets,
+ * Every PDU pinned to the byte layout of NVMe/TCP 1.0 (3.6.2.1-3.6.2.10): sizes and offsets,
  * literal golden bytes for the IC PDUs, our encoders compared with the independent test builder
  * under every digest and alignment setting, and decodePdu() reading builder bytes back.
  */
@@ -83,7 +83,7 @@ describe('digests', () => {
 });
 
 describe('ICReq / ICResp', () => {
-  it('encodes the literal bytes of Figure 20', () => {
+  it('encodes the literal bytes of an ICReq (3.6.2.2)', () => {
     const golden = Buffer.alloc(128);
     Buffer.from('00008000800000000000' + '1f' + '03' + '0f000000', 'hex').copy(golden);
     expect(P.encodeIcReq({ pfv: 0, hpda: 31, hdgst: true, ddgst: true, maxr2t: 15 })).toEqual(
@@ -92,7 +92,7 @@ describe('ICReq / ICResp', () => {
     expect(golden).toEqual(B.icReq({ hpda: 31, dgst: 3, maxr2t: 15 }));
   });
 
-  it('encodes the literal bytes of Figure 21', () => {
+  it('encodes the literal bytes of an ICResp (3.6.2.3)', () => {
     const golden = Buffer.alloc(128);
     Buffer.from('01008000800000000000' + '02' + '02' + '00000200', 'hex').copy(golden);
     expect(
@@ -126,7 +126,7 @@ describe('ICReq / ICResp', () => {
 });
 
 describe('TermReq', () => {
-  it('encodes FES, FEI and the echoed header (Figures 22/24)', () => {
+  it('encodes FES, FEI and the echoed header (3.6.2.4 / 3.6.2.5)', () => {
     const echo = pattern(40, 1);
     const golden = Buffer.concat([
       Buffer.from(

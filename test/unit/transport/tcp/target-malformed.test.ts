@@ -1,6 +1,6 @@
 /**
  * Crafted PDUs from a raw socket against createTcpListener: every fatal error gets a
- * C2HTermReq with the FES/FEI of NVMe/TCP 1.0 (Figure 24) and the offending header echoed, then
+ * C2HTermReq with the FES/FEI of NVMe/TCP 1.0 (3.6.2.5) and the offending header echoed, then
  * the connection closes; data digest errors fail only the command; and after each, a second
  * connection is served as if nothing happened.
  */

@@ -1,0 +1,6 @@
+import { describe } from 'vitest';
+import { latencyStatCases } from './latency-stat-cases.js';
+
+describe('latency percentiles (JS histograms)', () => {
+  latencyStatCases();
+});
