@@ -6,11 +6,13 @@
  */
 import { parseArgs } from 'node:util';
 import { dirname, join } from 'node:path';
-import { Kind, type TSchema } from '@sinclair/typebox';
 import {
   DpuConfigSchema,
   checkDpuConfig,
   loadDpuConfigFile,
+  optionKind,
+  optionNameOf,
+  optionValue,
   type DpuConfig,
 } from '../dpu/dpu-config.js';
 import { ConfigError } from '../dpu/schema-check.js';
@@ -38,20 +40,17 @@ const CLI_ONLY = {
 
 const LEG_SOURCES = ['connect', 'discover', 'farm'] as const;
 
-const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-type SchemaProperties = Record<string, TSchema>;
-const properties = DpuConfigSchema.properties as SchemaProperties;
+const KEYS = Object.keys(DpuConfigSchema.properties) as (keyof DpuConfig)[];
 
 function flagOptions() {
   const options: Record<
     string,
     { type: 'string' | 'boolean'; multiple?: boolean; short?: string }
   > = { ...CLI_ONLY };
-  for (const [key, schema] of Object.entries(properties)) {
-    options[kebab(key)] = {
-      type: schema[Kind] === 'Boolean' ? 'boolean' : 'string',
-      ...(schema[Kind] === 'Array' ? { multiple: true } : {}),
+  for (const key of KEYS) {
+    options[optionNameOf(key)] = {
+      type: 'string',
+      ...(optionKind(key) === 'list' ? { multiple: true } : {}),
     };
   }
   return options;
@@ -61,18 +60,6 @@ export interface DpuCommandLine {
   help: boolean;
   config?: DpuConfig;
   saveConfig?: string;
-}
-
-/** Converts a flag's text to the schema's type (integers are numbers in JSON). */
-function fromFlag(key: string, value: string | boolean | (string | boolean)[]): unknown {
-  const schema = properties[key];
-  if (schema[Kind] === 'Integer' && typeof value === 'string') {
-    if (!/^\d+$/.test(value)) {
-      throw new ConfigError(`--${kebab(key)} "${value}" is not a whole number`);
-    }
-    return Number(value);
-  }
-  return value;
 }
 
 /** Parses argv into a checked DpuConfig; throws a ConfigError with one sentence on a mistake. */
@@ -93,9 +80,10 @@ export async function parseDpuCommandLine(argv: string[]): Promise<DpuCommandLin
 
   const fromFile: Partial<DpuConfig> = v.config ? await loadDpuConfigFile(v.config as string) : {};
   const fromArgs: Record<string, unknown> = {};
-  for (const key of Object.keys(properties)) {
-    const value = v[kebab(key)];
-    if (value !== undefined) fromArgs[key] = fromFlag(key, value);
+  for (const key of KEYS) {
+    const value = v[optionNameOf(key)];
+    if (typeof value === 'string') fromArgs[key] = optionValue(key, value);
+    else if (value !== undefined) fromArgs[key] = value;
   }
   const merged: Record<string, unknown> = { ...fromFile };
   if (LEG_SOURCES.some((k) => fromArgs[k] !== undefined)) {
@@ -107,7 +95,7 @@ export async function parseDpuCommandLine(argv: string[]): Promise<DpuCommandLin
   // A field is named as the user gave it: a flag when it came from the command line.
   const nameOf = (path: string) => {
     const key = path.split('/')[1] ?? '';
-    return key in fromArgs ? `--${kebab(key)}` : path;
+    return key in fromArgs ? `--${optionNameOf(key)}` : path;
   };
   const config = checkDpuConfig(merged, what, nameOf);
   if (config.layout === 'mirror' && config.stateDir === undefined && config.farm) {

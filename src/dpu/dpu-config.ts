@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Type, type Static } from '@sinclair/typebox';
+import { Kind, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { parseSize } from '../bdev/bdev.js';
 import { parseTransportId } from '../initiator/index.js';
 import { checkSchema, ConfigError } from './schema-check.js';
@@ -59,6 +59,35 @@ export const DpuConfigSchema = Type.Object(
 );
 
 export type DpuConfig = Static<typeof DpuConfigSchema>;
+
+/** A config key as an option name: `nbdListen` is `nbd-listen` (the flag `--nbd-listen`). */
+export const optionNameOf = (key: string): string =>
+  key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+const KEY_OF_OPTION = new Map(
+  Object.keys(DpuConfigSchema.properties).map((key) => [optionNameOf(key), key]),
+);
+
+/** The config key an option name stands for, or undefined when it names none. */
+export const configKeyOf = (option: string): keyof DpuConfig | undefined =>
+  KEY_OF_OPTION.get(option) as keyof DpuConfig | undefined;
+
+/** What kind of value a key takes on a command line: repeatable list, whole number or text. */
+export function optionKind(key: keyof DpuConfig): 'list' | 'integer' | 'text' {
+  const schema = DpuConfigSchema.properties[key] as TSchema;
+  if (schema[Kind] === 'Array') return 'list';
+  if (schema[Kind] === 'Integer') return 'integer';
+  return 'text';
+}
+
+/** A value as typed on a command line, converted to the schema's type (integers are numbers). */
+export function optionValue(key: keyof DpuConfig, text: string): string | number {
+  if (optionKind(key) !== 'integer') return text;
+  if (!/^\d+$/.test(text)) {
+    throw new ConfigError(`--${optionNameOf(key)} "${text}" is not a whole number`);
+  }
+  return Number(text);
+}
 
 /** Keys whose values are paths; a config file's relative paths are taken from its own folder. */
 const PATH_KEYS = ['farm', 'nbdSocket', 'stateDir'] as const;

@@ -3,7 +3,7 @@
  * ICResp). Both are exactly 128 bytes, never carry digests, and negotiate the rest of the
  * connection: PDU data alignment, which digests are on, MAXR2T and MAXH2CDATA.
  */
-import { CH_SIZE, IC_PDU_SIZE, PduType, allocHeader, txLayout } from './pdu-header.js';
+import { IC_PDU_SIZE, PduType, allocHeader, txLayout } from './pdu-header.js';
 
 export const IC_PFV = 8; // u16 PDU Format Version
 export const IC_PDA = 10; // u8  HPDA (ICReq) / CPDA (ICResp), 0's based dwords
@@ -71,6 +71,3 @@ export const decodeIcResp = (pdu: Buffer): IcResp => ({
   ddgst: (pdu[IC_DGST] & DGST_DDGST_ENABLE) !== 0,
   maxh2cdata: pdu.readUInt32LE(IC_MAXH2CDATA),
 });
-
-/** Bytes of the IC PDUs after the common header, for size pinning in tests. */
-export const IC_BODY_SIZE = IC_PDU_SIZE - CH_SIZE;

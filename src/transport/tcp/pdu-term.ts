@@ -3,14 +3,7 @@
  * C2HTermReq): FES at 8, FEI at 10, and up to 128 bytes of the header of the PDU in error as data
  * right after the 24-byte header (PDO 0, never digests).
  */
-import {
-  CH_SIZE,
-  PduType,
-  TERM_REQ_HLEN,
-  TERM_REQ_MAX_DATA,
-  allocHeader,
-  txLayout,
-} from './pdu-header.js';
+import { PduType, TERM_REQ_HLEN, TERM_REQ_MAX_DATA, allocHeader, txLayout } from './pdu-header.js';
 
 export const TERM_FES = 8; // u16 Fatal Error Status
 export const TERM_FEI = 10; // u32 Fatal Error Information
@@ -45,6 +38,3 @@ export const decodeTermReq = (pdu: Buffer): TermReq => ({
   fei: pdu.readUInt32LE(TERM_FEI),
   header: pdu.subarray(TERM_REQ_HLEN),
 });
-
-/** Bytes of the TermReq header after the common header, for size pinning in tests. */
-export const TERM_REQ_BODY_SIZE = TERM_REQ_HLEN - CH_SIZE;

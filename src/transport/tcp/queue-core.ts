@@ -74,6 +74,8 @@ export abstract class TcpQueueCore extends EventEmitter {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
       this.log.debug({ err }, 'socket error');
+      // After our own shutdown, a write error while flushing does not change why we closed.
+      if (this.stateValue >= QueueState.Terminating) return;
       this.closeReason ??= new TcpConnectionClosedError(
         `NVMe/TCP connection failed: ${err.message}`,
       );

@@ -65,8 +65,9 @@ export interface TargetQueueOptions {
   cpda?: number;
   /**
    * Largest R2TL. Default MAXH2CDATA: the spec lets an R2T be longer (the host splits it), but
-   * Linux hosts before 5.17 answered an R2T with one H2CData PDU whatever MAXH2CDATA said, so an
-   * R2T no longer than MAXH2CDATA keeps every host within the limit.
+   * older Linux hosts (before "nvme-tcp: send H2CData PDUs based on MAXH2CDATA", 2022) answered
+   * an R2T with one H2CData PDU whatever its length, so an R2T no longer than MAXH2CDATA keeps
+   * every host within the limit.
    */
   maxR2tLength?: number;
   /** Largest C2HData data section per PDU. Default 1 MiB. */

@@ -20,9 +20,11 @@ t.test("fio's scripts accept nvmf-bench json+ and logs", async (t) => {
   const json = join(dir.path, 'out.json');
   const prefix = join(dir.path, 'run');
   const r = await runBench([
-    '--name=a', '--ioengine=nbd', `--uri=${server.uri}`, '--rw=randrw', '--bs=4k', '--iodepth=8', '--size=16m',
-    '--name=b', '--ioengine=nbd', `--uri=${server.uri}`, '--rw=read', '--bs=64k', '--iodepth=2', '--size=16m', '--offset=64m',
+    // Options before the first --name are global: both jobs log.
     `--write_lat_log=${prefix}`, `--write_iops_log=${prefix}`, `--write_bw_log=${prefix}`,
+    '--ioengine=nbd', `--uri=${server.uri}`, '--size=16m',
+    '--name=a', '--rw=randrw', '--bs=4k', '--iodepth=8',
+    '--name=b', '--rw=read', '--bs=64k', '--iodepth=2', '--offset=64m',
     '--output-format=json+', `--output=${json}`,
   ]);
   t.equal(r.code, 0, `nvmf-bench exits 0 ${r.stderr}`);

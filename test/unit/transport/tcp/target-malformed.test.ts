@@ -158,9 +158,16 @@ describe('target: fatal errors get C2HTermReq', () => {
       return termReqOf(all[all.length - 1]);
     }
 
-    it('gets one R2T for the whole transfer (MAXR2T 0)', async () => {
-      const { c, r2to, r2tl } = await afterR2T(16 * BLOCK);
-      expect([r2to, r2tl]).toEqual([0, 16 * BLOCK]);
+    it('asks with one R2T at a time (MAXR2T 0), each no longer than MAXH2CDATA', async () => {
+      const { c, ttag, r2to, r2tl } = await afterR2T(16 * BLOCK);
+      expect([r2to, r2tl]).toEqual([0, MAXH2CDATA]);
+      c.socket.write(
+        B.h2cData({ cccid: 7, ttag, datao: 0, data: pattern(MAXH2CDATA, 1), last: true }),
+      );
+      const [, , second] = await c.pdus(3);
+      expect(second).toEqual(
+        B.r2t({ cccid: 7, ttag, r2to: MAXH2CDATA, r2tl: 16 * BLOCK - MAXH2CDATA }),
+      );
       c.socket.destroy();
     });
 
