@@ -13,6 +13,7 @@ import {
   configKeyOf,
   loadDpuConfigFile,
   optionKind,
+  optionNameOf,
   optionValue,
   type DpuConfig,
 } from './dpu-config.js';
@@ -48,7 +49,9 @@ function fromPairs(spec: string): DpuConfig {
       optionKind(key) === 'list' ? value.split(',').filter(Boolean) : optionValue(key, value);
   }
   cfg.layout ??= 'mirror';
-  return checkDpuConfig(cfg, `DPU spec "${spec}"`);
+  // A bad field is named as the pair named it: `layout`, `stripe-size`.
+  const nameOf = (path: string) => optionNameOf(path.split('/')[1] ?? path);
+  return checkDpuConfig(cfg, `DPU spec "${spec}"`, nameOf);
 }
 
 /** Turns a one-string DPU spec into a checked DpuConfig. */

@@ -22,7 +22,7 @@ import { decodeGetLogPage, logPageLength } from '../nvme/log-pages.js';
 import { NvmeStatusError, StatusCodeType, CommandSpecificStatus } from '../nvme/status.js';
 import type { Controller } from './controller.js';
 import { MAX_NSID } from './namespace.js';
-import { MAX_IO_QUEUES } from './controller-limits.js';
+import { MAX_IO_QUEUES, MAX_DATA_TRANSFER } from './controller-limits.js';
 import {
   identifyControllerData,
   identifyNamespaceData,
@@ -117,6 +117,11 @@ async function getLogPage(
 ): Promise<CommandResponse> {
   const cmd = decodeGetLogPage(sqe);
   const length = logPageLength(cmd);
+  if (length > MAX_DATA_TRANSFER) {
+    throw dataSglLengthInvalid(
+      `Get Log Page of ${length} bytes exceeds MDTS (${MAX_DATA_TRANSFER})`,
+    );
+  }
   expectTransfer(sqe, length, 'Get Log Page');
   if (cmd.offset % 4 !== 0)
     throw invalidField(`log page offset ${cmd.offset} is not dword aligned`);

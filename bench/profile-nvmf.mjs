@@ -1,0 +1,400 @@
+#!/usr/bin/env node
+/**
+ * profile-nvmf — CPU cost per I/O of the NVMe/TCP data path, measured so that a busy 2-core
+ * machine still gives comparable numbers: besides IOPS (wall clock, noisy under load) it reports
+ * CPU microseconds per operation of the host process (process.cpuUsage) and of the target child
+ * (/proc/PID/stat utime+stime), next to the same figures for
+ *   - raw: a bare Node TCP ping-pong moving the same bytes in the same buffers per op
+ *     (72-byte request; 24-byte header + payload + 24-byte trailer back), the floor for Node;
+ *   - nbdkit: real fio (ioengine=nbd) against `nbdkit memory` (the issue 2 reference), if present.
+ *
+ *   node bench/profile-nvmf.mjs [--seconds 5] [--warmup 1] [--bs 4096] [--qd 32]
+ *        [--rw randread|read] [--size 256MiB] [--prefill] [--runs nvmf,raw,nbdkit]
+ *        [--dist DIR] [--prof DIR] [--json]
+ *
+ * --prof DIR writes V8 CPU profiles of the measured window: host-*.cpuprofile (inspector, this
+ * process) and target-*.cpuprofile (the child runs with --cpu-prof); summarize them with
+ * `node bench/cpuprofile-top.mjs FILE`. --dist points at another build of src (default ../dist).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const NQN = 'nqn.2024-01.io.nvmf-dpu:profile';
+/** Linux USER_HZ: /proc/PID/stat counts CPU time in these ticks. */
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+const MICROS_PER_SECOND = 1e6;
+const KIB = 1024;
+/** Raw ping-pong framing: the NVMe/TCP byte counts of a read (CapsuleCmd; C2HData hdr, CapsuleResp). */
+const RAW_REQUEST_BYTES = 72;
+const RAW_HEADER_BYTES = 24;
+const RAW_TRAILER_BYTES = 24;
+
+function parseArgs(argv) {
+  const o = {
+    seconds: 5,
+    warmup: 1,
+    bs: 4096,
+    qd: 32,
+    rw: 'randread',
+    size: '256MiB',
+    prefill: false,
+    runs: 'nvmf,raw',
+    dist: path.join(HERE, '..', 'dist'),
+    prof: undefined,
+    json: false,
+    rawServer: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => argv[++i];
+    switch (a) {
+      case '--seconds': o.seconds = Number(next()); break;
+      case '--warmup': o.warmup = Number(next()); break;
+      case '--bs': o.bs = parseBytes(next()); break;
+      case '--qd': o.qd = Number(next()); break;
+      case '--rw': o.rw = next(); break;
+      case '--size': o.size = next(); break;
+      case '--prefill': o.prefill = true; break;
+      case '--runs': o.runs = next(); break;
+      case '--dist': o.dist = path.resolve(next()); break;
+      case '--prof': o.prof = path.resolve(next()); break;
+      case '--json': o.json = true; break;
+      case '--raw-server': o.rawServer = true; break;
+      default: throw new Error(`unknown option ${a}`);
+    }
+  }
+  if (!['randread', 'read'].includes(o.rw)) throw new Error(`--rw ${o.rw}: randread or read`);
+  return o;
+}
+
+function parseBytes(text) {
+  const m = /^(\d+)\s*([kmg]?)(i?b?)$/i.exec(text);
+  if (!m) throw new Error(`bad size ${text}`);
+  return Number(m[1]) * { '': 1, k: KIB, m: KIB ** 2, g: KIB ** 3 }[m[2].toLowerCase()];
+}
+
+/** CPU microseconds (user+system, all threads) a process used so far. */
+function procCpuMicros(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 (utime, stime) are at 11 and 12 after the command name.
+  return ((Number(f[11]) + Number(f[12])) / CLK_TCK) * MICROS_PER_SECOND;
+}
+
+function selfCpuMicros() {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+function nodeArgs(prof, name) {
+  return prof ? ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `${name}.cpuprofile`] : [];
+}
+
+/** Spawns a child and resolves with it once `pattern` appears on its stdout. */
+async function startChild(cmd, args, pattern) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const match = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = pattern.exec(out);
+      if (m) resolve(m);
+    });
+    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${err.slice(-2000)}`)));
+  });
+  return { child, match, stderr: () => err };
+}
+
+async function stopChild(child) {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+/**
+ * Runs `qd` loops of `op()` for warmup+seconds and measures the window after the warm-up:
+ * operations, wall time, this process's CPU and the peer's (`peerCpu()`).
+ */
+async function drive({ qd, warmup, seconds, op, peerCpu, prof, profName }) {
+  let ops = 0;
+  let stop = false;
+  let failure;
+  const loops = [];
+  for (let i = 0; i < qd; i++) {
+    loops.push(
+      (async () => {
+        while (!stop) {
+          await op();
+          ops++;
+        }
+      })().catch((err) => {
+        failure ??= err;
+        stop = true;
+      }),
+    );
+  }
+  await sleep(warmup * 1000);
+  let session;
+  if (prof) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  const t0 = process.hrtime.bigint();
+  const ops0 = ops;
+  const cpu0 = selfCpuMicros();
+  const peer0 = peerCpu();
+  await sleep(seconds * 1000);
+  const t1 = process.hrtime.bigint();
+  const ops1 = ops;
+  const cpu1 = selfCpuMicros();
+  const peer1 = peerCpu();
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(path.join(prof, `${profName}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+  stop = true;
+  await Promise.all(loops);
+  if (failure) throw failure;
+  const n = ops1 - ops0;
+  const wall = Number(t1 - t0) / 1e9;
+  return {
+    ops: n,
+    seconds: wall,
+    iops: n / wall,
+    hostUsPerOp: (cpu1 - cpu0) / n,
+    peerUsPerOp: (peer1 - peer0) / n,
+    hostCpuPct: ((cpu1 - cpu0) / (wall * MICROS_PER_SECOND)) * 100,
+    peerCpuPct: ((peer1 - peer0) / (wall * MICROS_PER_SECOND)) * 100,
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function offsets(o, blockCount, blocksPerIo) {
+  const slots = Math.floor(blockCount / blocksPerIo);
+  let cursor = 0;
+  return o.rw === 'randread'
+    ? () => Math.floor(Math.random() * slots) * blocksPerIo
+    : () => {
+        const lba = cursor * blocksPerIo;
+        cursor = (cursor + 1) % slots;
+        return lba;
+      };
+}
+
+async function runNvmf(o) {
+  const target = await startChild(
+    process.execPath,
+    [
+      ...nodeArgs(o.prof, 'target'),
+      path.join(o.dist, 'cli', 'nvmf-target.js'),
+      '--listen',
+      '127.0.0.1:0',
+      '--nqn',
+      NQN,
+      '--ns',
+      `mem:${o.size}`,
+      '--allow-any-host',
+      '--log-level',
+      'warn',
+    ],
+    /listening on [^\s]+:(\d+)/,
+  );
+  const port = Number(target.match[1]);
+  const { openRemoteBdev } = await import(pathToFileURL(path.join(o.dist, 'initiator', 'index.js')));
+  const bdev = await openRemoteBdev(
+    { traddr: '127.0.0.1', trsvcid: port, subnqn: NQN },
+    { nrIoQueues: 1, queueDepth: 128, kato: 0 },
+  );
+  try {
+    const blocksPerIo = o.bs / bdev.blockSize;
+    if (o.prefill) {
+      const chunk = Buffer.alloc(128 * KIB, 0xa5);
+      const per = chunk.length / bdev.blockSize;
+      for (let lba = 0; lba + per <= bdev.blockCount; lba += per) await bdev.write(lba, chunk);
+    }
+    const next = offsets(o, bdev.blockCount, blocksPerIo);
+    return await drive({
+      ...o,
+      op: () => bdev.read(next(), blocksPerIo),
+      peerCpu: () => procCpuMicros(target.child.pid),
+      profName: 'host',
+    });
+  } finally {
+    await bdev.close();
+    await stopChild(target.child);
+  }
+}
+
+/** The raw server: per 72-byte request, a 24-byte header, `bs` payload and 24-byte trailer. */
+function rawServer(o) {
+  const header = Buffer.alloc(RAW_HEADER_BYTES, 1);
+  const payload = Buffer.alloc(o.bs, 2);
+  const trailer = Buffer.alloc(RAW_TRAILER_BYTES, 3);
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    let pending = 0;
+    socket.on('data', (chunk) => {
+      pending += chunk.length;
+      socket.cork();
+      while (pending >= RAW_REQUEST_BYTES) {
+        pending -= RAW_REQUEST_BYTES;
+        socket.write(header);
+        socket.write(payload);
+        socket.write(trailer);
+      }
+      socket.uncork();
+    });
+    socket.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`listening on 127.0.0.1:${server.address().port}\n`);
+  });
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+async function runRaw(o) {
+  const server = await startChild(
+    process.execPath,
+    [
+      ...nodeArgs(o.prof, 'raw-server'),
+      fileURLToPath(import.meta.url),
+      '--raw-server',
+      '--bs',
+      String(o.bs),
+    ],
+    /listening on [^\s]+:(\d+)/,
+  );
+  const socket = net.connect({ host: '127.0.0.1', port: Number(server.match[1]), noDelay: true });
+  await once(socket, 'connect');
+  const request = Buffer.alloc(RAW_REQUEST_BYTES, 4);
+  const responseBytes = RAW_HEADER_BYTES + o.bs + RAW_TRAILER_BYTES;
+  /** Completion callbacks in order; the server answers in order. */
+  const waiters = [];
+  let received = 0;
+  socket.on('data', (chunk) => {
+    received += chunk.length;
+    socket.cork();
+    while (received >= responseBytes) {
+      received -= responseBytes;
+      waiters.shift()();
+    }
+    process.nextTick(() => socket.uncork());
+  });
+  try {
+    return await drive({
+      ...o,
+      op: () =>
+        new Promise((resolve) => {
+          waiters.push(resolve);
+          socket.write(request);
+        }),
+      peerCpu: () => procCpuMicros(server.child.pid),
+      profName: 'raw-client',
+    });
+  } finally {
+    socket.destroy();
+    await stopChild(server.child);
+  }
+}
+
+/** fio (ioengine=nbd) against nbdkit memory: the reference issue 2 names. */
+async function runNbdkit(o) {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const nbdkit = spawn('nbdkit', ['-f', '-p', String(port), 'memory', o.size.replace(/iB$/i, '')], {
+    stdio: 'ignore',
+  });
+  try {
+    await sleep(500);
+    const out = path.join('/tmp', `profile-nvmf-fio-${process.pid}.json`);
+    const cpu0 = procCpuMicros(nbdkit.pid);
+    const fio = spawnSync(
+      'fio',
+      [
+        '--name=t',
+        '--ioengine=nbd',
+        `--uri=nbd://127.0.0.1:${port}`,
+        `--rw=${o.rw}`,
+        `--bs=${o.bs}`,
+        `--iodepth=${o.qd}`,
+        `--ramp_time=${o.warmup}`,
+        `--runtime=${o.seconds}`,
+        '--time_based',
+        '--output-format=json',
+        `--output=${out}`,
+      ],
+      { encoding: 'utf8' },
+    );
+    const cpu1 = procCpuMicros(nbdkit.pid);
+    if (fio.status !== 0) throw new Error(`fio failed: ${fio.stderr}`);
+    const job = JSON.parse(readFileSync(out, 'utf8')).jobs[0];
+    rmSync(out, { force: true });
+    const wall = job.read.runtime / 1000;
+    const ops = job.read.total_ios;
+    // fio's usr_cpu/sys_cpu are percent of one CPU over the job's whole run time (with ramp).
+    const fioCpu = ((job.usr_cpu + job.sys_cpu) / 100) * (o.seconds + o.warmup) * MICROS_PER_SECOND;
+    const totalOps = ops * ((o.seconds + o.warmup) / wall);
+    return {
+      ops,
+      seconds: wall,
+      iops: job.read.iops,
+      hostUsPerOp: fioCpu / totalOps,
+      // nbdkit also served the ramp: spread its CPU over ramp + measured ops alike.
+      peerUsPerOp: (cpu1 - cpu0) / totalOps,
+      hostCpuPct: job.usr_cpu + job.sys_cpu,
+      peerCpuPct: ((cpu1 - cpu0) / ((o.seconds + o.warmup) * MICROS_PER_SECOND)) * 100,
+    };
+  } finally {
+    nbdkit.kill('SIGTERM');
+    await once(nbdkit, 'exit');
+  }
+}
+
+function format(name, r, bs) {
+  const mib = (r.iops * bs) / KIB ** 2;
+  return (
+    `${name.padEnd(7)} ${Math.round(r.iops).toString().padStart(7)} IOPS ${mib.toFixed(0).padStart(6)} MiB/s` +
+    `  host ${r.hostUsPerOp.toFixed(2).padStart(6)} µs/op (${r.hostCpuPct.toFixed(0)}% cpu)` +
+    `  server ${r.peerUsPerOp.toFixed(2).padStart(6)} µs/op (${r.peerCpuPct.toFixed(0)}% cpu)` +
+    `  total ${(r.hostUsPerOp + r.peerUsPerOp).toFixed(2)} µs/op`
+  );
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (o.rawServer) return rawServer(o);
+  if (o.prof) {
+    mkdirSync(o.prof, { recursive: true });
+    for (const f of readdirSync(o.prof)) if (f.endsWith('.cpuprofile')) rmSync(path.join(o.prof, f));
+  }
+  const results = {};
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  if (!o.json) {
+    console.log(
+      `${o.rw} bs=${o.bs} qd=${o.qd} ${o.seconds}s after ${o.warmup}s warm-up, load ${load}, dist ${o.dist}`,
+    );
+  }
+  const runners = { nvmf: runNvmf, raw: runRaw, nbdkit: runNbdkit };
+  for (const name of o.runs.split(',')) {
+    const run = runners[name];
+    if (!run) throw new Error(`--runs: unknown run ${name} (nvmf, raw, nbdkit)`);
+    results[name] = await run(o);
+    if (!o.json) console.log(format(name, results[name], o.bs));
+  }
+  if (o.json) console.log(JSON.stringify({ options: o, load, results }, null, 2));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
