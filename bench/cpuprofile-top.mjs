@@ -49,7 +49,11 @@ profile.samples.forEach((id, i) => {
 
 const table = inclusive ? incl : self;
 const rows = [...table.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
-console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled, ${inclusive ? 'inclusive' : 'self'} time`);
+console.log(
+  `${file}: ${(total / 1000).toFixed(0)} ms sampled, ${inclusive ? 'inclusive' : 'self'} time`,
+);
 for (const [k, us] of rows) {
-  console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
+  console.log(
+    `${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`,
+  );
 }

@@ -10,11 +10,13 @@
  *
  *   node bench/profile-nvmf.mjs [--seconds 5] [--warmup 1] [--bs 4096] [--qd 32]
  *        [--rw randread|read] [--size 256MiB] [--prefill] [--runs nvmf,raw,nbdkit]
- *        [--dist DIR] [--prof DIR] [--json]
+ *        [--dist DIR] [--prof DIR] [--syscalls] [--json]
  *
  * --prof DIR writes V8 CPU profiles of the measured window: host-*.cpuprofile (inspector, this
  * process) and target-*.cpuprofile (the child runs with --cpu-prof); summarize them with
  * `node bench/cpuprofile-top.mjs FILE`. --dist points at another build of src (default ../dist).
+ * --syscalls counts each side's read/writev/epoll_wait system calls per op over the window with
+ * `perf stat` (syscall tracepoints): how well writes and reads are batched.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -30,6 +32,8 @@ const NQN = 'nqn.2024-01.io.nvmf-dpu:profile';
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 const MICROS_PER_SECOND = 1e6;
 const KIB = 1024;
+/** V8 sampling interval of the profiles (default 1000 µs is too coarse for µs-scale ops). */
+const PROFILE_INTERVAL_US = 200;
 /** Raw ping-pong framing: the NVMe/TCP byte counts of a read (CapsuleCmd; C2HData hdr, CapsuleResp). */
 const RAW_REQUEST_BYTES = 72;
 const RAW_HEADER_BYTES = 24;
@@ -47,6 +51,7 @@ function parseArgs(argv) {
     runs: 'nvmf,raw',
     dist: path.join(HERE, '..', 'dist'),
     prof: undefined,
+    syscalls: false,
     json: false,
     rawServer: false,
   };
@@ -54,19 +59,47 @@ function parseArgs(argv) {
     const a = argv[i];
     const next = () => argv[++i];
     switch (a) {
-      case '--seconds': o.seconds = Number(next()); break;
-      case '--warmup': o.warmup = Number(next()); break;
-      case '--bs': o.bs = parseBytes(next()); break;
-      case '--qd': o.qd = Number(next()); break;
-      case '--rw': o.rw = next(); break;
-      case '--size': o.size = next(); break;
-      case '--prefill': o.prefill = true; break;
-      case '--runs': o.runs = next(); break;
-      case '--dist': o.dist = path.resolve(next()); break;
-      case '--prof': o.prof = path.resolve(next()); break;
-      case '--json': o.json = true; break;
-      case '--raw-server': o.rawServer = true; break;
-      default: throw new Error(`unknown option ${a}`);
+      case '--seconds':
+        o.seconds = Number(next());
+        break;
+      case '--warmup':
+        o.warmup = Number(next());
+        break;
+      case '--bs':
+        o.bs = parseBytes(next());
+        break;
+      case '--qd':
+        o.qd = Number(next());
+        break;
+      case '--rw':
+        o.rw = next();
+        break;
+      case '--size':
+        o.size = next();
+        break;
+      case '--prefill':
+        o.prefill = true;
+        break;
+      case '--runs':
+        o.runs = next();
+        break;
+      case '--dist':
+        o.dist = path.resolve(next());
+        break;
+      case '--prof':
+        o.prof = path.resolve(next());
+        break;
+      case '--json':
+        o.json = true;
+        break;
+      case '--syscalls':
+        o.syscalls = true;
+        break;
+      case '--raw-server':
+        o.rawServer = true;
+        break;
+      default:
+        throw new Error(`unknown option ${a}`);
     }
   }
   if (!['randread', 'read'].includes(o.rw)) throw new Error(`--rw ${o.rw}: randread or read`);
@@ -93,7 +126,16 @@ function selfCpuMicros() {
 }
 
 function nodeArgs(prof, name) {
-  return prof ? ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `${name}.cpuprofile`] : [];
+  if (!prof) return [];
+  return [
+    '--cpu-prof',
+    '--cpu-prof-dir',
+    prof,
+    '--cpu-prof-name',
+    `${name}.cpuprofile`,
+    '--cpu-prof-interval',
+    String(PROFILE_INTERVAL_US),
+  ];
 }
 
 /** Spawns a child and resolves with it once `pattern` appears on its stdout. */
@@ -123,7 +165,7 @@ async function stopChild(child) {
  * Runs `qd` loops of `op()` for warmup+seconds and measures the window after the warm-up:
  * operations, wall time, this process's CPU and the peer's (`peerCpu()`).
  */
-async function drive({ qd, warmup, seconds, op, peerCpu, prof, profName }) {
+async function drive({ qd, warmup, seconds, op, peerCpu, peerPid, prof, profName, syscalls }) {
   let ops = 0;
   let stop = false;
   let failure;
@@ -147,8 +189,12 @@ async function drive({ qd, warmup, seconds, op, peerCpu, prof, profName }) {
     session = new Session();
     session.connect();
     await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
     await session.post('Profiler.start');
   }
+  const counters = syscalls
+    ? [countSyscalls(process.pid, seconds), countSyscalls(peerPid, seconds)]
+    : undefined;
   const t0 = process.hrtime.bigint();
   const ops0 = ops;
   const cpu0 = selfCpuMicros();
@@ -168,7 +214,13 @@ async function drive({ qd, warmup, seconds, op, peerCpu, prof, profName }) {
   if (failure) throw failure;
   const n = ops1 - ops0;
   const wall = Number(t1 - t0) / 1e9;
+  const perOp = (counts) =>
+    Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, +(v / n).toFixed(3)]));
+  const [hostCalls, peerCalls] = counters ? await Promise.all(counters) : [];
   return {
+    ...(counters
+      ? { hostSyscallsPerOp: perOp(hostCalls), peerSyscallsPerOp: perOp(peerCalls) }
+      : {}),
     ops: n,
     seconds: wall,
     iops: n / wall,
@@ -177,6 +229,30 @@ async function drive({ qd, warmup, seconds, op, peerCpu, prof, profName }) {
     hostCpuPct: ((cpu1 - cpu0) / (wall * MICROS_PER_SECOND)) * 100,
     peerCpuPct: ((peer1 - peer0) / (wall * MICROS_PER_SECOND)) * 100,
   };
+}
+
+const SYSCALLS = ['read', 'writev', 'write', 'epoll_wait'];
+
+/** System calls `pid` makes in the next `seconds` (perf stat on the syscall tracepoints). */
+async function countSyscalls(pid, seconds) {
+  const events = SYSCALLS.map((s) => `syscalls:sys_enter_${s}`).join(',');
+  const perf = spawn(
+    'perf',
+    ['stat', '-x,', '-e', events, '-p', String(pid), '--', 'sleep', String(seconds)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let text = '';
+  perf.stderr.on('data', (d) => (text += d));
+  await once(perf, 'exit');
+  const counts = {};
+  for (const line of text.split('\n')) {
+    const [value, , event] = line.split(',');
+    const name = event?.replace('syscalls:sys_enter_', '');
+    if (name && SYSCALLS.includes(name)) counts[name] = Number(value) || 0;
+  }
+  return counts;
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -212,7 +288,9 @@ async function runNvmf(o) {
     /listening on [^\s]+:(\d+)/,
   );
   const port = Number(target.match[1]);
-  const { openRemoteBdev } = await import(pathToFileURL(path.join(o.dist, 'initiator', 'index.js')));
+  const { openRemoteBdev } = await import(
+    pathToFileURL(path.join(o.dist, 'initiator', 'index.js'))
+  );
   const bdev = await openRemoteBdev(
     { traddr: '127.0.0.1', trsvcid: port, subnqn: NQN },
     { nrIoQueues: 1, queueDepth: 128, kato: 0 },
@@ -229,6 +307,7 @@ async function runNvmf(o) {
       ...o,
       op: () => bdev.read(next(), blocksPerIo),
       peerCpu: () => procCpuMicros(target.child.pid),
+      peerPid: target.child.pid,
       profName: 'host',
     });
   } finally {
@@ -289,7 +368,8 @@ async function runRaw(o) {
       received -= responseBytes;
       waiters.shift()();
     }
-    process.nextTick(() => socket.uncork());
+    // Uncork after the completions' continuations have written their next requests.
+    setImmediate(() => socket.uncork());
   });
   try {
     return await drive({
@@ -300,6 +380,7 @@ async function runRaw(o) {
           socket.write(request);
         }),
       peerCpu: () => procCpuMicros(server.child.pid),
+      peerPid: server.child.pid,
       profName: 'raw-client',
     });
   } finally {
@@ -362,11 +443,19 @@ async function runNbdkit(o) {
 
 function format(name, r, bs) {
   const mib = (r.iops * bs) / KIB ** 2;
+  const calls = (c) =>
+    Object.entries(c)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(' ');
+  const syscalls = r.hostSyscallsPerOp
+    ? `\n        syscalls/op host: ${calls(r.hostSyscallsPerOp)} | server: ${calls(r.peerSyscallsPerOp)}`
+    : '';
   return (
     `${name.padEnd(7)} ${Math.round(r.iops).toString().padStart(7)} IOPS ${mib.toFixed(0).padStart(6)} MiB/s` +
     `  host ${r.hostUsPerOp.toFixed(2).padStart(6)} µs/op (${r.hostCpuPct.toFixed(0)}% cpu)` +
     `  server ${r.peerUsPerOp.toFixed(2).padStart(6)} µs/op (${r.peerCpuPct.toFixed(0)}% cpu)` +
-    `  total ${(r.hostUsPerOp + r.peerUsPerOp).toFixed(2)} µs/op`
+    `  total ${(r.hostUsPerOp + r.peerUsPerOp).toFixed(2)} µs/op` +
+    syscalls
   );
 }
 
@@ -375,7 +464,8 @@ async function main() {
   if (o.rawServer) return rawServer(o);
   if (o.prof) {
     mkdirSync(o.prof, { recursive: true });
-    for (const f of readdirSync(o.prof)) if (f.endsWith('.cpuprofile')) rmSync(path.join(o.prof, f));
+    for (const f of readdirSync(o.prof))
+      if (f.endsWith('.cpuprofile')) rmSync(path.join(o.prof, f));
   }
   const results = {};
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

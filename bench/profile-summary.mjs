@@ -7,7 +7,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function location(frame) {
   if (!frame.url) return '(native)';
-  const path = frame.url.startsWith('file://') ? relative(ROOT, fileURLToPath(frame.url)) : frame.url;
+  const path = frame.url.startsWith('file://')
+    ? relative(ROOT, fileURLToPath(frame.url))
+    : frame.url;
   return `${path}:${frame.lineNumber + 1}`;
 }
 

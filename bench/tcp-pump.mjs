@@ -9,6 +9,7 @@
 //   node bench/tcp-pump.mjs server            → prints "listening on 127.0.0.1:PORT"
 //   node bench/tcp-pump.mjs client PORT BYTES DEPTH SECONDS   → prints one JSON line
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 const REQUEST_BYTES = 72;
 const REPLY_HEADER_BYTES = 24;
@@ -48,13 +49,24 @@ function client(port, bytes, depth, seconds) {
   let done = 0;
   let stopping = false;
   let start = 0;
+  let cpu0;
   const finish = () => {
     const ms = performance.now() - start;
-    console.log(JSON.stringify({ ops: done, ms, iops: (done * 1000) / ms, mbps: (done * bytes) / 1e6 / (ms / 1000) }));
+    const cpu = process.cpuUsage(cpu0);
+    console.log(
+      JSON.stringify({
+        ops: done,
+        ms,
+        iops: (done * 1000) / ms,
+        mbps: (done * bytes) / 1e6 / (ms / 1000),
+        cpuUsPerOp: (cpu.user + cpu.system) / done,
+      }),
+    );
     sock.destroy();
   };
   sock.on('connect', () => {
     start = performance.now();
+    cpu0 = process.cpuUsage();
     setTimeout(() => (stopping = true), seconds * 1000);
     sock.cork();
     for (let i = 0; i < depth; i++) sock.write(request);
@@ -83,7 +95,8 @@ function client(port, bytes, depth, seconds) {
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'server') server();
-else if (mode === 'client') client(Number(args[0]), Number(args[1]), Number(args[2]), Number(args[3]));
+else if (mode === 'client')
+  client(Number(args[0]), Number(args[1]), Number(args[2]), Number(args[3]));
 else {
   console.error('usage: tcp-pump.mjs server | client PORT BYTES DEPTH SECONDS');
   process.exit(1);

@@ -68,7 +68,8 @@ const bin = (name) => join(ROOT, 'bin', `${name}.js`);
 
 function banner(uri, data) {
   const img = `${MOUNT_BASE}/fuse/disk.img`;
-  const dir = relative(process.cwd(), data) || '.';
+  const rel = relative(process.cwd(), data);
+  const dir = rel === '' ? '.' : rel.startsWith('..') ? data : rel;
   console.log(`
 nvmf-dpu is serving a mirrored volume over ${NODES} storage nodes:
 

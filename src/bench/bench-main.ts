@@ -17,13 +17,15 @@ import { buildPlotSvg } from './report/plot-svg.js';
 import { buildJsonReport } from './report/report-json.js';
 import { buildTextPreamble, buildTextReport } from './report/report-text.js';
 import { StatusLine } from './report/status-line.js';
-import { runBench } from './runner/bench-run.js';
+import { runBench, type RunningJob } from './runner/bench-run.js';
 import { initFastHistograms } from './stats/latency-stat.js';
 import { benchVersion } from './version.js';
 
 export interface BenchIo {
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable;
+  /** Stop the jobs and report on SIGINT/SIGTERM, as fio does on Ctrl-C (the CLI sets this). */
+  handleSignals?: boolean;
 }
 
 const JSON_INDENT = 2;
@@ -34,7 +36,7 @@ function usage(): string {
     .join('\n');
   return [
     'usage: nvmf-bench [--option=value …] [--name=JOB --option=value …] [jobfile …]',
-    'fio option names and values; job files in fio\'s INI format ([global] plus jobs).',
+    "fio option names and values; job files in fio's INI format ([global] plus jobs).",
     '',
     'options:',
     optionsHelp(),
@@ -63,7 +65,9 @@ export async function benchMain(argv: readonly string[], io: BenchIo): Promise<n
         try {
           text = await readFile(f, 'utf8');
         } catch (err) {
-          throw new BenchUsageError(`cannot read job file ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          throw new BenchUsageError(
+            `cannot read job file ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          );
         }
         return parseJobFile(text, f);
       }),
@@ -81,23 +85,61 @@ export async function benchMain(argv: readonly string[], io: BenchIo): Promise<n
     if (normal) emit(buildTextPreamble(jobs, benchVersion()));
     const status = new StatusLine(io.stdout);
     const startedAt = Date.now();
-    const results = await runBench(jobs, { onGroupStart: (running) => status.attach(running) });
+    const control = { aborted: false };
+    let running: RunningJob[] = [];
+    const abort = (): void => {
+      control.aborted = true;
+      for (const r of running) r.stop();
+    };
+    if (io.handleSignals) {
+      process.once('SIGINT', abort);
+      process.once('SIGTERM', abort);
+    }
+    const results = await runBench(
+      jobs,
+      {
+        onGroupStart: (group) => {
+          running = group;
+          status.attach(group);
+        },
+      },
+      control,
+    ).finally(() => {
+      process.removeListener('SIGINT', abort);
+      process.removeListener('SIGTERM', abort);
+    });
     status.stop();
 
     for (const r of results) {
       if (!r.error) continue;
       if (r.errorText) io.stderr.write(`${r.errorText}\n`);
-      io.stderr.write(`nvmf-bench: job ${r.spec.name}: err=${r.error}, error=${strerror(r.error)}\n`);
+      io.stderr.write(
+        `nvmf-bench: job ${r.spec.name}: err=${r.error}, error=${strerror(r.error)}\n`,
+      );
     }
     for (const format of cl.outputFormats) {
       if (format === 'normal') emit(buildTextReport(results));
       else {
-        const doc = buildJsonReport(results, { plus: format === 'json+', version: benchVersion(), startedAt });
+        const doc = buildJsonReport(results, {
+          plus: format === 'json+',
+          version: benchVersion(),
+          startedAt,
+        });
         emit(JSON.stringify(doc, null, JSON_INDENT) + '\n');
       }
     }
     if (cl.output && out) await writeFile(cl.output, out.join(''));
-    if (cl.plot) await writeFile(cl.plot, buildPlotSvg(results, jobs.map((j) => j.name).filter((n, i, a) => a.indexOf(n) === i).join(', ')));
+    if (cl.plot)
+      await writeFile(
+        cl.plot,
+        buildPlotSvg(
+          results,
+          jobs
+            .map((j) => j.name)
+            .filter((n, i, a) => a.indexOf(n) === i)
+            .join(', '),
+        ),
+      );
     for (const r of results) r.dispose();
     return results.some((r) => r.error) ? 1 : 0;
   } catch (err) {

@@ -16,7 +16,10 @@ export class BenchUsageError extends Error {
 
 /** An option fio has but nvmf-bench does not: refused, never silently ignored. */
 export class UnsupportedOptionError extends BenchUsageError {
-  constructor(readonly option: string, where: string) {
+  constructor(
+    readonly option: string,
+    where: string,
+  ) {
     super(
       `option "${option}"${where} is not supported by nvmf-bench (see nvmf-bench --help for the supported options)`,
       'BENCH_UNSUPPORTED_OPTION',

@@ -123,7 +123,7 @@ export class VirtualNamespace {
             await mkdir(cfg.stateDir, { recursive: true });
             bitmapPath = join(cfg.stateDir, `${name}${BITMAP_FILE_SUFFIX}`);
           } else {
-            log.warn('no --state-dir: the write-intent bitmap lives in memory only');
+            log.info('no --state-dir: the write-intent bitmap lives in memory only');
           }
           mirror = await MirrorBdev.open({
             name,

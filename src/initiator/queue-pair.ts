@@ -136,27 +136,20 @@ export class QueuePair {
     p.started = true;
     p.deadline = p.timeoutMs > 0 ? Date.now() + p.timeoutMs : Infinity;
     this.outstanding.add(p);
-    let sent: Promise<Completion>;
-    try {
-      sent = this.queue.submit(p.sqe, p.io);
-    } catch (err) {
-      // A queue that refuses synchronously (closed, or a bad request) still ends the command once.
-      sent = Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-    sent.then(
-      (c: Completion) => {
-        if (this.tracing) this.trace(p, c.cqe);
-        if (this.finish(p)) {
-          if (cqeOk(c.cqe)) p.resolve(c);
-          else p.reject(completionError(c.cqe, p.what));
-        }
-      },
-      (err: Error) => {
+    // The transport's callback form: no promise of its own per command, only the caller's.
+    this.queue.send(p.sqe, p.io, (err, c) => {
+      if (err) {
         if (this.finish(p)) {
           p.reject(err instanceof NvmeStatusError ? err : connectionLostError(p.what, err.message));
         }
-      },
-    );
+        return;
+      }
+      if (this.tracing) this.trace(p, c!.cqe);
+      if (this.finish(p)) {
+        if (cqeOk(c!.cqe)) p.resolve(c!);
+        else p.reject(completionError(c!.cqe, p.what));
+      }
+    });
   }
 
   /**

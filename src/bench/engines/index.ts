@@ -8,5 +8,6 @@ import { nvmfEngine } from './nvmf-engine.js';
 export * from './io-engine.js';
 
 export function registerBuiltinEngines(): void {
-  for (const engine of [bdevEngine, nullEngine, nbdEngine, nvmfEngine, dpuEngine]) registerEngine(engine);
+  for (const engine of [bdevEngine, nullEngine, nbdEngine, nvmfEngine, dpuEngine])
+    registerEngine(engine);
 }

@@ -12,7 +12,10 @@ export const nbdEngine: IoEngine = {
   description: 'NBD client: --uri=nbd://HOST:PORT/EXPORT | nbd+unix:///EXPORT?socket=PATH',
   async open(t) {
     const uri = t.uri ?? t.filename;
-    if (!uri) throw new BenchUsageError(`job "${t.jobName}": ioengine=nbd needs --uri=nbd://HOST:PORT/EXPORT`);
+    if (!uri)
+      throw new BenchUsageError(
+        `job "${t.jobName}": ioengine=nbd needs --uri=nbd://HOST:PORT/EXPORT`,
+      );
     const client = await NbdClient.connect(uri);
     return { bdev: client, label: uri, release: () => client.close() };
   },

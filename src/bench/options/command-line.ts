@@ -27,7 +27,9 @@ function parseOutputFormats(text: string): OutputFormat[] {
   const formats = text.split(',').map((f) => f.trim());
   for (const f of formats) {
     if (!(OUTPUT_FORMATS as readonly string[]).includes(f)) {
-      throw new BenchUsageError(`--output-format="${f}" is not one of ${OUTPUT_FORMATS.join(', ')}`);
+      throw new BenchUsageError(
+        `--output-format="${f}" is not one of ${OUTPUT_FORMATS.join(', ')}`,
+      );
     }
   }
   return formats as OutputFormat[];

@@ -55,7 +55,11 @@ export function parseSizeValue(option: string, text: string, allowPercent = fals
   }
   const mult = split ? sizeMultiplier(split.suffix) : undefined;
   if (!split || mult === undefined) {
-    throw bad(option, text, `a size (a number with an optional k/m/g/t/p suffix${allowPercent ? ', or N%' : ''})`);
+    throw bad(
+      option,
+      text,
+      `a size (a number with an optional k/m/g/t/p suffix${allowPercent ? ', or N%' : ''})`,
+    );
   }
   const bytes = Math.round(split.num * mult);
   if (!Number.isSafeInteger(bytes)) throw bad(option, text, 'a size below 2^53 bytes');
@@ -69,7 +73,12 @@ export function parseBytes(option: string, text: string): number {
 }
 
 /** A plain integer (fio `int`): decimal or 0x hex, with optional k/m/g multipliers. */
-export function parseInteger(option: string, text: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function parseInteger(
+  option: string,
+  text: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const v = parseBytes(option, text);
   if (!Number.isInteger(v) || v < min || v > max) {
     throw bad(option, text, `a whole number from ${min} to ${max}`);
@@ -85,7 +94,11 @@ export function parseFloatValue(option: string, text: string): number {
 }
 
 /** A time (fio `time`): suffixes d/h/m/s/ms/msec/us/usec; no suffix means `defaultUnitUsec`. */
-export function parseTimeUsec(option: string, text: string, defaultUnitUsec = USEC_PER_SEC): number {
+export function parseTimeUsec(
+  option: string,
+  text: string,
+  defaultUnitUsec = USEC_PER_SEC,
+): number {
   const split = splitNumber(text);
   if (!split) throw bad(option, text, 'a time such as 10, 10s, 500ms, 2m');
   const units: Record<string, number> = {
@@ -122,7 +135,8 @@ export function parseBool(option: string, text: string | undefined): boolean {
 export function splitPerDirection(text: string): [string | undefined, string | undefined] {
   const parts = text.split(',');
   if (parts.length === 1) return [parts[0], parts[0]];
-  const pick = (s: string | undefined): string | undefined => (s && s.trim() !== '' ? s : undefined);
+  const pick = (s: string | undefined): string | undefined =>
+    s && s.trim() !== '' ? s : undefined;
   return [pick(parts[0]), pick(parts[1])];
 }
 

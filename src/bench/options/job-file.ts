@@ -27,7 +27,8 @@ export const GLOBAL_SECTION = 'global';
 function expandEnv(text: string, where: string, env: NodeJS.ProcessEnv): string {
   return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
     const v = env[name];
-    if (v === undefined) throw new BenchUsageError(`${where}: environment variable ${name} is not set`);
+    if (v === undefined)
+      throw new BenchUsageError(`${where}: environment variable ${name} is not set`);
     return v;
   });
 }
@@ -59,7 +60,8 @@ export function parseJobFile(
       sections.push(current);
       continue;
     }
-    if (line.startsWith('[')) throw new BenchUsageError(`${where}: "${line}" is not a [section] header`);
+    if (line.startsWith('['))
+      throw new BenchUsageError(`${where}: "${line}" is not a [section] header`);
     if (!current) {
       throw new BenchUsageError(`${where}: option "${line}" is outside of a [job] section`);
     }

@@ -23,7 +23,15 @@ export const WRITE = 1;
 export type Ddir = typeof READ | typeof WRITE;
 export const DDIRS: readonly Ddir[] = [READ, WRITE];
 
-export const RW_MODES = ['read', 'write', 'randread', 'randwrite', 'rw', 'readwrite', 'randrw'] as const;
+export const RW_MODES = [
+  'read',
+  'write',
+  'randread',
+  'randwrite',
+  'rw',
+  'readwrite',
+  'randrw',
+] as const;
 export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
 
 export type DistributionSpec =
@@ -81,28 +89,35 @@ export const DEFAULT_RWMIXREAD = 50;
 export const DEFAULT_IOENGINE = 'bdev';
 const PERCENT_MAX = 100;
 
-export const hasReads = (j: Pick<JobSpec, 'rw'>): boolean => j.rw !== 'write' && j.rw !== 'randwrite';
-export const hasWrites = (j: Pick<JobSpec, 'rw'>): boolean => j.rw !== 'read' && j.rw !== 'randread';
+export const hasReads = (j: Pick<JobSpec, 'rw'>): boolean =>
+  j.rw !== 'write' && j.rw !== 'randwrite';
+export const hasWrites = (j: Pick<JobSpec, 'rw'>): boolean =>
+  j.rw !== 'read' && j.rw !== 'randread';
 
 function parseDistribution(text: string): DistributionSpec {
   const [kind, ...params] = text.split(':');
   const bad = (why: string): BenchUsageError =>
     new BenchUsageError(`random_distribution="${text}" ${why}`);
-  if (params.length > 1) throw bad('has a second (centre) value, which nvmf-bench does not support');
-  const value = params[0] === undefined ? undefined : parseFloatValue('random_distribution', params[0]);
+  if (params.length > 1)
+    throw bad('has a second (centre) value, which nvmf-bench does not support');
+  const value =
+    params[0] === undefined ? undefined : parseFloatValue('random_distribution', params[0]);
   switch (kind) {
     case 'random':
       if (value !== undefined) throw bad('takes no value');
       return { kind: 'random' };
     case 'zipf':
       // fio: "zipf theta must be different than 1.0" (its generator divides by 1 - theta).
-      if (value === undefined || value <= 0 || value === 1) throw bad('needs a theta > 0 other than 1, e.g. zipf:1.2');
+      if (value === undefined || value <= 0 || value === 1)
+        throw bad('needs a theta > 0 other than 1, e.g. zipf:1.2');
       return { kind: 'zipf', theta: value };
     case 'pareto':
-      if (value === undefined || value <= 0 || value >= 1) throw bad('needs a power between 0 and 1, e.g. pareto:0.2');
+      if (value === undefined || value <= 0 || value >= 1)
+        throw bad('needs a power between 0 and 1, e.g. pareto:0.2');
       return { kind: 'pareto', h: value };
     case 'normal':
-      if (value !== undefined && (value < 0 || value > PERCENT_MAX)) throw bad('needs a deviation 0-100');
+      if (value !== undefined && (value < 0 || value > PERCENT_MAX))
+        throw bad('needs a deviation 0-100');
       return { kind: 'normal', devPercent: value ?? 0 };
     default:
       throw bad('is not random, zipf:THETA, pareto:H or normal[:DEV]');
@@ -137,7 +152,9 @@ export function resolveJobOptions(name: string, options: readonly RawOption[]): 
   const rw = (rwText === 'readwrite' ? 'rw' : rwText) as RwMode;
   const verifyText = str('verify');
   if (verifyText !== undefined && !(VERIFY_KINDS as readonly string[]).includes(verifyText)) {
-    throw new BenchUsageError(`verify="${verifyText}" is not supported; use one of ${VERIFY_KINDS.join(', ')}`);
+    throw new BenchUsageError(
+      `verify="${verifyText}" is not supported; use one of ${VERIFY_KINDS.join(', ')}`,
+    );
   }
   // fio's HOWTO: crc32c-intel is a synonym for crc32c (hardware use is automatic).
   const verify = verifyText === 'crc32c-intel' ? 'crc32c' : (verifyText as VerifyKind | undefined);
@@ -177,7 +194,9 @@ export function resolveJobOptions(name: string, options: readonly RawOption[]): 
     doVerify: bool('do_verify', true),
     verifyOnly: bool('verify_only', false),
     bufferCompressPercentage:
-      compress === undefined ? undefined : parseInteger('buffer_compress_percentage', compress, 0, PERCENT_MAX),
+      compress === undefined
+        ? undefined
+        : parseInteger('buffer_compress_percentage', compress, 0, PERCENT_MAX),
     refillBuffers: bool('refill_buffers', false),
     groupReporting: bool('group_reporting', false),
     stonewall: bool('stonewall', false),
@@ -201,16 +220,23 @@ function checkJob(j: JobSpec): void {
   if (j.verify === 'pattern' && !j.verifyPattern) fail('verify=pattern needs verify_pattern');
   if (j.verifyOnly && !j.verify) fail('verify_only needs verify');
   if (j.verify && hasWrites(j) && j.timeBased) {
-    fail('verify of written data needs a finite write phase; drop time_based (fio HOWTO verify_only)');
+    fail(
+      'verify of written data needs a finite write phase; drop time_based (fio HOWTO verify_only)',
+    );
   }
   const variableBs = j.bs.some((b) => b.kind !== 'fixed');
   if (j.verify && hasWrites(j) && j.norandommap && j.random && variableBs) {
-    fail('verify with norandommap and varying block sizes would verify blocks that later writes overlapped');
+    fail(
+      'verify with norandommap and varying block sizes would verify blocks that later writes overlapped',
+    );
   }
 }
 
 /** Per-job options merged from the sections, fio-style: [global] sections apply to later jobs. */
-export function buildJobs(sectionLists: readonly (readonly RawSection[])[], defaults: readonly RawOption[] = []): JobSpec[] {
+export function buildJobs(
+  sectionLists: readonly (readonly RawSection[])[],
+  defaults: readonly RawOption[] = [],
+): JobSpec[] {
   const jobs: JobSpec[] = [];
   let number = 0;
   let groupId = 0;

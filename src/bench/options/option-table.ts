@@ -32,7 +32,10 @@ const cli = (name: string, help: string, value: OptionValue = 'required'): Optio
 export const OPTIONS: readonly OptionDef[] = [
   job('name', 'job name; on the command line it starts a new job'),
   job('ioengine', 'bdev | null | nbd | nvmf (and engines registered later: dpu, rdma)'),
-  job('filename', 'bdev: mem:SIZE[:BS] | null:SIZE[:BS] | file:PATH:SIZE[:BS]; nvmf: "trtype=tcp traddr=… trsvcid=… subnqn=… ns=1"'),
+  job(
+    'filename',
+    'bdev: mem:SIZE[:BS] | null:SIZE[:BS] | file:PATH:SIZE[:BS]; nvmf: "trtype=tcp traddr=… trsvcid=… subnqn=… ns=1"',
+  ),
   job('uri', 'nbd engine: nbd://HOST:PORT/EXPORT or nbd+unix:///EXPORT?socket=PATH'),
   job('rw', 'read | write | randread | randwrite | rw | readwrite | randrw'),
   job('rwmixread', 'percentage of a mixed workload that is reads (default 50)'),
@@ -48,7 +51,11 @@ export const OPTIONS: readonly OptionDef[] = [
   job('ramp_time', 'run this long before recording statistics'),
   job('rate_iops', 'cap IOPS per direction: N or READ,WRITE'),
   job('random_distribution', 'random | zipf:THETA | pareto:H | normal[:DEV%]'),
-  job('norandommap', 'random offsets without a map (blocks may repeat, some never touched)', 'bool'),
+  job(
+    'norandommap',
+    'random offsets without a map (blocks may repeat, some never touched)',
+    'bool',
+  ),
   job('verify', 'crc32c | crc32c-intel | md5 | pattern (fio verify headers)'),
   job('verify_pattern', 'pattern for verify=pattern: 0xHEX | decimal | "string"'),
   job('do_verify', 'verify after the write phase (default 1)', 'bool'),
@@ -95,7 +102,9 @@ export function checkOption(
 ): string {
   const def = lookupOption(name, where);
   if (def.scope === 'command-line' && scope === 'job') {
-    throw new BenchUsageError(`option "${name}"${where} belongs on the command line (--${name}=…), not in a job`);
+    throw new BenchUsageError(
+      `option "${name}"${where} belongs on the command line (--${name}=…), not in a job`,
+    );
   }
   if (def.value === 'required' && (value === undefined || value === '')) {
     throw new BenchUsageError(`option "${name}"${where} needs a value`);

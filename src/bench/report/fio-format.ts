@@ -14,7 +14,12 @@ const KILO = 1000;
 const KIBI = 1024;
 
 /** fio num2str(num, maxlen, base=1, pow2, units). */
-export function num2str(value: number, maxlen: number, pow2: boolean, unit: Num2StrUnit = 'none'): string {
+export function num2str(
+  value: number,
+  maxlen: number,
+  pow2: boolean,
+  unit: Num2StrUnit = 'none',
+): string {
   const thousand = pow2 ? KIBI : KILO;
   const prefixes = pow2 ? IEC_PREFIX : SI_PREFIX;
   let num = Math.max(0, Math.floor(value));

@@ -16,7 +16,8 @@ const Y_TICKS = 4;
 const READ_COLOUR = '#1f77b4';
 const WRITE_COLOUR = '#d62728';
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function fmt(v: number): string {
   if (v >= 1e6) return `${(v / 1e6).toPrecision(3)}M`;
@@ -51,12 +52,20 @@ function frame(p: Panel, yMax: number): string[] {
 
 function histogramPanel(all: readonly JobStats[], top: number): string[] {
   const bins = all.flatMap((s) => [...s.dirs[0].clat.bins(), ...s.dirs[1].clat.bins()]);
-  const panel = { top, title: 'Completion latency (clat) histogram', xLabel: 'latency (µs, log scale)' };
+  const panel = {
+    top,
+    title: 'Completion latency (clat) histogram',
+    xLabel: 'latency (µs, log scale)',
+  };
   if (bins.length === 0) return frame(panel, 1);
-  const lo = Math.floor(Math.log10(Math.max(1, Math.min(...bins.map((b) => b[0])))) * BINS_PER_DECADE);
-  const hi = Math.ceil(Math.log10(Math.max(2, Math.max(...bins.map((b) => b[0])))) * BINS_PER_DECADE) + 1;
+  const lo = Math.floor(
+    Math.log10(Math.max(1, Math.min(...bins.map((b) => b[0])))) * BINS_PER_DECADE,
+  );
+  const hi =
+    Math.ceil(Math.log10(Math.max(2, Math.max(...bins.map((b) => b[0])))) * BINS_PER_DECADE) + 1;
   const counts = new Array<number>(hi - lo).fill(0);
-  for (const [v, c] of bins) counts[Math.floor(Math.log10(Math.max(1, v)) * BINS_PER_DECADE) - lo] += c;
+  for (const [v, c] of bins)
+    counts[Math.floor(Math.log10(Math.max(1, v)) * BINS_PER_DECADE) - lo] += c;
   const yMax = Math.max(...counts);
   const out = frame(panel, yMax);
   const h = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
@@ -107,12 +116,18 @@ function iopsPanel(all: readonly JobStats[], top: number): string[] {
   ];
   series.forEach(([name, colour, get], i) => {
     if (!points.some((p) => get(p) > 0)) return;
-    out.push(`<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${points.map((p) => xy(p, get(p))).join(' ')}"/>`);
-    out.push(`<text x="${MARGIN.left + 10}" y="${top + MARGIN.top + 16 + i * 16}" font-size="12" fill="${colour}">${name}</text>`);
+    out.push(
+      `<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${points.map((p) => xy(p, get(p))).join(' ')}"/>`,
+    );
+    out.push(
+      `<text x="${MARGIN.left + 10}" y="${top + MARGIN.top + 16 + i * 16}" font-size="12" fill="${colour}">${name}</text>`,
+    );
   });
   for (let s = 0; s <= tMax / MS_PER_SEC; s += Math.max(1, Math.ceil(tMax / MS_PER_SEC / 10))) {
     const x = MARGIN.left + (w * s * MS_PER_SEC) / Math.max(1, tMax);
-    out.push(`<text x="${x.toFixed(1)}" y="${top + MARGIN.top + h + 16}" text-anchor="middle" font-size="11">${s}</text>`);
+    out.push(
+      `<text x="${x.toFixed(1)}" y="${top + MARGIN.top + h + 16}" text-anchor="middle" font-size="11">${s}</text>`,
+    );
   }
   return out;
 }

@@ -36,7 +36,8 @@ function latJson(s: LatencyStat, withPercentiles: boolean, plus: boolean): Json 
   const out: Json = { min: sum.min, max: sum.max, mean: sum.mean, stddev: sum.stddev, N: sum.n };
   if (withPercentiles && sum.n > 0) {
     const pct: Json = {};
-    for (const [p, v] of s.percentiles(FIO_DEFAULT_PERCENTILES)) pct[p.toFixed(PERCENTILE_KEY_DECIMALS)] = v;
+    for (const [p, v] of s.percentiles(FIO_DEFAULT_PERCENTILES))
+      pct[p.toFixed(PERCENTILE_KEY_DECIMALS)] = v;
     out.percentile = pct;
     if (plus) {
       const bins: Json = {};
@@ -65,7 +66,10 @@ function dirJson(d: DirectionStats, runtimeMs: number, groupAggBw: number, plus:
     lat_ns: latJson(d.lat, false, false),
     bw_min: d.bw.n ? Math.floor(d.bw.min) : 0,
     bw_max: d.bw.n ? Math.floor(d.bw.max) : 0,
-    bw_agg: groupAggBw > 0 && d.bw.n ? Math.min(PERCENT, (bwMean * BYTES_PER_KIB * PERCENT) / groupAggBw) : 0,
+    bw_agg:
+      groupAggBw > 0 && d.bw.n
+        ? Math.min(PERCENT, (bwMean * BYTES_PER_KIB * PERCENT) / groupAggBw)
+        : 0,
     bw_mean: bwMean,
     bw_dev: d.bw.stddev,
     bw_samples: d.bw.n,
@@ -99,10 +103,29 @@ function unitJson(s: JobStats, groupAgg: [number, number], o: JsonReportOptions)
     read,
     write,
     trim: {
-      io_bytes: 0, io_kbytes: 0, bw_bytes: 0, bw: 0, iops: 0, runtime: 0, total_ios: 0, short_ios: 0, drop_ios: 0,
-      slat_ns: emptyLat(), clat_ns: emptyLat(), lat_ns: emptyLat(),
-      bw_min: 0, bw_max: 0, bw_agg: 0, bw_mean: 0, bw_dev: 0, bw_samples: 0,
-      iops_min: 0, iops_max: 0, iops_mean: 0, iops_stddev: 0, iops_samples: 0,
+      io_bytes: 0,
+      io_kbytes: 0,
+      bw_bytes: 0,
+      bw: 0,
+      iops: 0,
+      runtime: 0,
+      total_ios: 0,
+      short_ios: 0,
+      drop_ios: 0,
+      slat_ns: emptyLat(),
+      clat_ns: emptyLat(),
+      lat_ns: emptyLat(),
+      bw_min: 0,
+      bw_max: 0,
+      bw_agg: 0,
+      bw_mean: 0,
+      bw_dev: 0,
+      bw_samples: 0,
+      iops_min: 0,
+      iops_max: 0,
+      iops_mean: 0,
+      iops_stddev: 0,
+      iops_samples: 0,
     },
     sync: { total_ios: 0, lat_ns: emptyLat() },
     job_runtime: Math.round(s.runtimeMs),
@@ -133,11 +156,11 @@ export function buildJsonReport(all: readonly JobStats[], o: JsonReportOptions):
     timestamp_ms: o.startedAt,
     time: new Date(o.startedAt).toString(),
   };
-  if (o.globalOptions && Object.keys(o.globalOptions).length) doc['global options'] = o.globalOptions;
+  if (o.globalOptions && Object.keys(o.globalOptions).length)
+    doc['global options'] = o.globalOptions;
   doc.jobs = reportUnits(all).map((s) => {
     const g = groups.get(s.spec.groupId);
     return unitJson(s, [g?.dirs[0]?.aggBw ?? 0, g?.dirs[1]?.aggBw ?? 0], o);
   });
   return doc;
 }
-

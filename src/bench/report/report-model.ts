@@ -4,7 +4,12 @@
  * totals of the "Run status group" lines, and fio's percentage tables.
  */
 import { DDIRS, type Ddir } from '../options/job-spec.js';
-import { JobStats, latencyBuckets, DEPTH_BUCKET_LABELS, type DirectionStats } from '../stats/job-stats.js';
+import {
+  JobStats,
+  latencyBuckets,
+  DEPTH_BUCKET_LABELS,
+  type DirectionStats,
+} from '../stats/job-stats.js';
 
 const MS_PER_SEC = 1000;
 const PERCENT = 100;

@@ -47,10 +47,20 @@ function latLine(name: string, s: LatencyStat): string {
   let base = '(nsec)';
   const over = (t: number): boolean => min > t && max > t && mean > t && stddev > t;
   if (over(NS_PER_MS)) {
-    [min, max, mean, stddev] = [min / NS_PER_MS, max / NS_PER_MS, mean / NS_PER_MS, stddev / NS_PER_MS];
+    [min, max, mean, stddev] = [
+      min / NS_PER_MS,
+      max / NS_PER_MS,
+      mean / NS_PER_MS,
+      stddev / NS_PER_MS,
+    ];
     base = '(msec)';
   } else if (over(NS_PER_US)) {
-    [min, max, mean, stddev] = [min / NS_PER_US, max / NS_PER_US, mean / NS_PER_US, stddev / NS_PER_US];
+    [min, max, mean, stddev] = [
+      min / NS_PER_US,
+      max / NS_PER_US,
+      mean / NS_PER_US,
+      stddev / NS_PER_US,
+    ];
     base = '(usec)';
   }
   const minS = num2str(min, 6, false);
@@ -89,7 +99,9 @@ function directionLines(s: JobStats, ddir: Ddir, group: GroupSummary | undefined
   const bw = num2str(r.bwBytes, SIG_FIGS, true, 'bytePerSec');
   const bwAlt = num2str(r.bwBytes, SIG_FIGS, false, 'bytePerSec');
   const io = num2str(d.bytes, SIG_FIGS, true, 'byte');
-  const out = [`  ${ddirName(ddir)}: IOPS=${iops}, BW=${bw} (${bwAlt})(${io}/${Math.round(s.runtimeMs)}msec)`];
+  const out = [
+    `  ${ddirName(ddir)}: IOPS=${iops}, BW=${bw} (${bwAlt})(${io}/${Math.round(s.runtimeMs)}msec)`,
+  ];
   out.push(latLine('slat', d.slat), latLine('clat', d.clat), latLine(' lat', d.lat));
   out.push(...percentileLines(d.clat));
   if (d.bw.n) {
@@ -98,7 +110,12 @@ function directionLines(s: JobStats, ddir: Ddir, group: GroupSummary | undefined
     const per = agg > 0 ? Math.min(PERCENT, (mean * BYTES_PER_KIB * PERCENT) / agg) : PERCENT;
     let unit = 'KiB';
     if (mean > BYTES_PER_KIB * BYTES_PER_KIB) {
-      [min, max, mean, dev] = [min / BYTES_PER_KIB, max / BYTES_PER_KIB, mean / BYTES_PER_KIB, dev / BYTES_PER_KIB];
+      [min, max, mean, dev] = [
+        min / BYTES_PER_KIB,
+        max / BYTES_PER_KIB,
+        mean / BYTES_PER_KIB,
+        dev / BYTES_PER_KIB,
+      ];
       unit = 'MiB';
     }
     out.push(
@@ -129,22 +146,33 @@ function latencyDistributionLines(values: number[], labels: string[], unit: stri
 
 function unitLines(s: JobStats, group: GroupSummary | undefined): string[] {
   const err = s.error ? `${String(s.error).padStart(2)} (error=${strerror(s.error)})` : ' 0';
-  const out = [`${s.spec.name}: (groupid=${s.spec.groupId}, jobs=${s.jobs}): err=${err}: pid=${process.pid}: ${ctime(s.startedAt)}`];
+  const out = [
+    `${s.spec.name}: (groupid=${s.spec.groupId}, jobs=${s.jobs}): err=${err}: pid=${process.pid}: ${ctime(s.startedAt)}`,
+  ];
   for (const ddir of DDIRS) if (s.dirs[ddir].ios > 0) out.push(...directionLines(s, ddir, group));
   const lat = latencyTables(s);
   const edges = LAT_BUCKET_EDGES.map(String);
   out.push(...latencyDistributionLines(lat.ns, edges, 'nsec'));
   out.push(...latencyDistributionLines(lat.us, edges, 'usec'));
-  out.push(...latencyDistributionLines(lat.ms, [...edges, String(LAT_MS_EXTRA_EDGE), `>=${LAT_MS_EXTRA_EDGE}`], 'msec'));
+  out.push(
+    ...latencyDistributionLines(
+      lat.ms,
+      [...edges, String(LAT_MS_EXTRA_EDGE), `>=${LAT_MS_EXTRA_EDGE}`],
+      'msec',
+    ),
+  );
   const runtime = Math.max(s.runtimeMs, 1);
   out.push(
     `  cpu          : usr=${fixed((s.cpu.userMs / runtime) * PERCENT, 3, 2)}%, sys=${fixed((s.cpu.systemMs / runtime) * PERCENT, 3, 2)}%, ctx=${s.cpu.ctx}, majf=${s.cpu.majf}, minf=${s.cpu.minf}`,
   );
-  const pct = (t: Array<[string, number]>): string => t.map(([l, v]) => `${l}=${fixed(v, 3, 1)}%`).join(', ');
+  const pct = (t: Array<[string, number]>): string =>
+    t.map(([l, v]) => `${l}=${fixed(v, 3, 1)}%`).join(', ');
   out.push(`  IO depths    : ${pct(depthTable(s))}`);
   out.push(`     submit    : ${pct(batchTable(s))}`);
   out.push(`     complete  : ${pct(batchTable(s))}`);
-  out.push(`     issued rwts: total=${s.dirs[0].ios},${s.dirs[1].ios},0,0 short=0,0,0,0 dropped=0,0,0,0`);
+  out.push(
+    `     issued rwts: total=${s.dirs[0].ios},${s.dirs[1].ios},0,0 short=0,0,0,0 dropped=0,0,0,0`,
+  );
   out.push(`     latency   : target=0, window=0, percentile=100.00%, depth=${s.spec.iodepth}`);
   return out;
 }

@@ -12,6 +12,8 @@ import { JobRunner, type JobProgress } from './job-runner.js';
 export interface RunningJob {
   spec: JobSpec;
   progress: JobProgress;
+  /** Ends the job early; it still reports what it did. */
+  stop(): void;
 }
 
 export interface BenchRunHooks {
@@ -37,18 +39,35 @@ async function runGroup(jobs: readonly JobSpec[], hooks: BenchRunHooks): Promise
   try {
     if (failed) throw failed.reason;
     const runners = jobs.map((spec, i) => new JobRunner(spec, devices[i].bdev, devices[i].label));
-    hooks.onGroupStart?.(runners.map((r, i) => ({ spec: jobs[i], progress: r.progress })));
+    hooks.onGroupStart?.(
+      runners.map((r, i) => ({ spec: jobs[i], progress: r.progress, stop: () => r.stop() })),
+    );
     return await Promise.all(runners.map((r) => r.run()));
   } finally {
     await Promise.allSettled(devices.map((d) => d.release()));
   }
 }
 
-export async function runBench(jobs: readonly JobSpec[], hooks: BenchRunHooks = {}): Promise<JobStats[]> {
+export interface BenchControl {
+  /** Set when the run should end early: the running group stops, later groups do not start. */
+  aborted: boolean;
+}
+
+export async function runBench(
+  jobs: readonly JobSpec[],
+  hooks: BenchRunHooks = {},
+  control: BenchControl = { aborted: false },
+): Promise<JobStats[]> {
   const groupIds = [...new Set(jobs.map((j) => j.groupId))].sort((a, b) => a - b);
   const results: JobStats[] = [];
   for (const id of groupIds) {
-    results.push(...(await runGroup(jobs.filter((j) => j.groupId === id), hooks)));
+    if (control.aborted) break;
+    results.push(
+      ...(await runGroup(
+        jobs.filter((j) => j.groupId === id),
+        hooks,
+      )),
+    );
   }
   return results;
 }

@@ -14,7 +14,12 @@ export class JobLogs {
     const make = (prefix: string | undefined, kind: LogKind): IoLog | undefined =>
       prefix === undefined
         ? undefined
-        : new IoLog(kind, logFileName(prefix || job.name, kind, job.number), job.logAvgMsec, job.logOffset);
+        : new IoLog(
+            kind,
+            logFileName(prefix || job.name, kind, job.number),
+            job.logAvgMsec,
+            job.logOffset,
+          );
     this.slat = make(job.latLog, 'slat');
     this.clat = make(job.latLog, 'clat');
     this.lat = make(job.latLog, 'lat');
@@ -23,7 +28,15 @@ export class JobLogs {
     this.any = [this.slat, this.iops, this.bw].some((l) => l !== undefined);
   }
 
-  add(tMs: number, ddir: Ddir, bytes: number, offset: number, slatNs: number, clatNs: number, latNs: number): void {
+  add(
+    tMs: number,
+    ddir: Ddir,
+    bytes: number,
+    offset: number,
+    slatNs: number,
+    clatNs: number,
+    latNs: number,
+  ): void {
     this.slat?.add(tMs, ddir, bytes, offset, slatNs);
     this.clat?.add(tMs, ddir, bytes, offset, clatNs);
     this.lat?.add(tMs, ddir, bytes, offset, latNs);
@@ -33,7 +46,9 @@ export class JobLogs {
 
   /** Writes every log; returns the paths written. */
   async write(endMs: number): Promise<string[]> {
-    const logs = [this.slat, this.clat, this.lat, this.iops, this.bw].filter((l): l is IoLog => !!l);
+    const logs = [this.slat, this.clat, this.lat, this.iops, this.bw].filter(
+      (l): l is IoLog => !!l,
+    );
     await Promise.all(logs.map((l) => l.write(endMs)));
     return logs.map((l) => l.path);
   }

@@ -27,6 +27,8 @@ const MS_PER_SEC = 1000;
 const BYTES_PER_KIB = 1024;
 const USEC_PER_MS = 1000;
 const NUMBERIO_MASK = 0xffff;
+/** Longest a slot runs without letting the event loop in. */
+const YIELD_INTERVAL_MS = 5;
 
 export type JobPhase = 'setup' | 'ramp' | 'running' | 'verifying' | 'done';
 
@@ -56,7 +58,7 @@ export class JobRunner {
   private readonly pattern: IoPattern;
   private readonly logs: JobLogs;
   private readonly limiter: RateLimiter | undefined;
-  private readonly verifyWrites: boolean;
+  private verifyWrites: boolean;
   private readonly pieces = new Map<number, Piece>();
   private recording = false;
   private stopped = false;
@@ -87,7 +89,9 @@ export class JobRunner {
       bytes: [0, 0],
       startMs: performance.now(),
       plannedMs: job.timeBased ? job.runtimeUsec! / USEC_PER_MS : undefined,
-      plannedBytes: job.timeBased ? undefined : region.size * (this.verifyWrites && !job.verifyOnly ? 2 : 1),
+      plannedBytes: job.timeBased
+        ? undefined
+        : region.size * (this.verifyWrites && !job.verifyOnly ? 2 : 1),
     };
   }
 
@@ -105,7 +109,10 @@ export class JobRunner {
     const ru0 = process.resourceUsage();
     this.startMeasuring();
     if (!this.stopped) {
-      this.endAt = job.runtimeUsec === undefined ? Infinity : this.measureStart + job.runtimeUsec / USEC_PER_MS;
+      this.endAt =
+        job.runtimeUsec === undefined
+          ? Infinity
+          : this.measureStart + job.runtimeUsec / USEC_PER_MS;
       if (job.verifyOnly) this.replayWrites();
       else await this.runPhase('main', () => this.pattern.next());
     }
@@ -122,13 +129,24 @@ export class JobRunner {
     this.stats.cpu = {
       userMs: cpu.user / USEC_PER_MS,
       systemMs: cpu.system / USEC_PER_MS,
-      ctx: ru.voluntaryContextSwitches - ru0.voluntaryContextSwitches + ru.involuntaryContextSwitches - ru0.involuntaryContextSwitches,
+      ctx:
+        ru.voluntaryContextSwitches -
+        ru0.voluntaryContextSwitches +
+        ru.involuntaryContextSwitches -
+        ru0.involuntaryContextSwitches,
       majf: ru.majorPageFault - ru0.majorPageFault,
       minf: ru.minorPageFault - ru0.minorPageFault,
     };
     this.progress.phase = 'done';
     if (this.logs.any) await this.logs.write(this.stats.runtimeMs);
     return this.stats;
+  }
+
+  /** Ends the job early (Ctrl-C): no new I/O is issued; in-flight I/O completes and is counted. */
+  stop(): void {
+    this.stopped = true;
+    this.endAt = 0;
+    this.verifyWrites = false;
   }
 
   private startMeasuring(): void {
@@ -144,7 +162,8 @@ export class JobRunner {
   /** verify_only: walk the write phase's offsets and seeds without writing (fio HOWTO verify_only). */
   private replayWrites(): void {
     for (let u = this.pattern.next(); u; u = this.pattern.next()) {
-      if (u.ddir === WRITE) this.pieces.set(u.offset, { length: u.length, seedLo: u.seedLo, seedHi: u.seedHi });
+      if (u.ddir === WRITE)
+        this.pieces.set(u.offset, { length: u.length, seedLo: u.seedLo, seedHi: u.seedHi });
     }
   }
 
@@ -169,8 +188,13 @@ export class JobRunner {
   private async slot(phase: Phase, source: () => IoUnit | undefined): Promise<void> {
     const job = this.job;
     const bs = this.bdev.blockSize;
-    const writes = phase !== 'verify' && hasWrites(job) ? new WriteBufferSource(job, this.pattern.maxBs) : undefined;
-    const checkReads = job.verify !== undefined && (phase === 'verify' || (phase === 'main' && !hasWrites(job)));
+    const writes =
+      phase !== 'verify' && hasWrites(job)
+        ? new WriteBufferSource(job, this.pattern.maxBs)
+        : undefined;
+    const checkReads =
+      job.verify !== undefined && (phase === 'verify' || (phase === 'main' && !hasWrites(job)));
+    let yieldAt = performance.now() + YIELD_INTERVAL_MS;
     while (!this.stopped) {
       const u = source();
       if (!u) return;
@@ -184,7 +208,13 @@ export class JobRunner {
       let data: Buffer | undefined;
       if (u.ddir === WRITE) {
         const stamp = job.verify
-          ? { offset: u.offset, seedLo: u.seedLo, seedHi: u.seedHi, thread: job.number, numberio: this.numberio }
+          ? {
+              offset: u.offset,
+              seedLo: u.seedLo,
+              seedHi: u.seedHi,
+              thread: job.number,
+              numberio: this.numberio,
+            }
           : undefined;
         this.numberio = (this.numberio + 1) & NUMBERIO_MASK;
         data = writes!.take(u.length, stamp);
@@ -194,7 +224,8 @@ export class JobRunner {
       }
       const lba = u.offset / bs;
       const t0 = performance.now();
-      const pending = u.ddir === READ ? this.bdev.read(lba, u.length / bs) : this.bdev.write(lba, data!);
+      const pending =
+        u.ddir === READ ? this.bdev.read(lba, u.length / bs) : this.bdev.write(lba, data!);
       const t1 = performance.now();
       this.stats.depth[depthBucket(++this.inFlight)] += this.recording ? 1 : 0;
       let result: Buffer | void;
@@ -203,7 +234,10 @@ export class JobRunner {
       } catch (err) {
         this.inFlight--;
         const what = u.ddir === READ ? 'read' : 'write';
-        this.fail(EIO, `io_u error on file ${this.label}: ${(err as Error).message}: ${what} offset=${u.offset}, buflen=${u.length}`);
+        this.fail(
+          EIO,
+          `io_u error on file ${this.label}: ${(err as Error).message}: ${what} offset=${u.offset}, buflen=${u.length}`,
+        );
         return;
       }
       const t2 = performance.now();
@@ -224,6 +258,12 @@ export class JobRunner {
         }
       }
       if (t2 >= this.endAt) this.stopped = true;
+      // An in-process device completes I/O in microtasks, which would starve timers and signal
+      // handlers (status line, Ctrl-C); give the event loop a turn every few milliseconds.
+      if (t2 >= yieldAt) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        yieldAt = performance.now() + YIELD_INTERVAL_MS;
+      }
     }
   }
 
@@ -240,7 +280,8 @@ export class JobRunner {
     d.slat.record(slat);
     d.clat.record(clat);
     d.lat.record(lat);
-    if (this.logs.any) this.logs.add(t2 - this.measureStart, u.ddir, u.length, u.offset, slat, clat, lat);
+    if (this.logs.any)
+      this.logs.add(t2 - this.measureStart, u.ddir, u.length, u.offset, slat, clat, lat);
     if (t2 >= this.nextSampleAt) this.sample(t2);
   }
 
@@ -255,11 +296,20 @@ export class JobRunner {
       this.lastIos[ddir] = d.ios;
       this.lastBytes[ddir] = d.bytes;
       rates[ddir] = (ios * MS_PER_SEC) / spanMs;
-      if (ddir === READ ? this.job.rw === 'write' || this.job.rw === 'randwrite' : !hasWrites(this.job)) continue;
+      if (
+        ddir === READ
+          ? this.job.rw === 'write' || this.job.rw === 'randwrite'
+          : !hasWrites(this.job)
+      )
+        continue;
       d.iops.add(rates[ddir]);
       d.bw.add((bytes * MS_PER_SEC) / spanMs / BYTES_PER_KIB);
     }
-    this.stats.timeline.push({ tMs: now - this.measureStart, readIops: rates[READ], writeIops: rates[WRITE] });
+    this.stats.timeline.push({
+      tMs: now - this.measureStart,
+      readIops: rates[READ],
+      writeIops: rates[WRITE],
+    });
     this.lastSampleAt = now;
     this.nextSampleAt = now + SAMPLE_WINDOW_MS;
   }

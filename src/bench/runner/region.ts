@@ -15,9 +15,12 @@ function resolve(v: SizeValue, deviceBytes: number, blockSize: number): number {
 
 export function jobRegion(job: JobSpec, deviceBytes: number, blockSize: number): Region {
   const start = resolve(job.offset, deviceBytes, blockSize);
-  const size = job.size === undefined ? deviceBytes - start : resolve(job.size, deviceBytes, blockSize);
+  const size =
+    job.size === undefined ? deviceBytes - start : resolve(job.size, deviceBytes, blockSize);
   if (start >= deviceBytes) {
-    throw new BenchUsageError(`job "${job.name}": offset ${start} is at or beyond the device's ${deviceBytes} bytes`);
+    throw new BenchUsageError(
+      `job "${job.name}": offset ${start} is at or beyond the device's ${deviceBytes} bytes`,
+    );
   }
   if (size <= 0 || start + size > deviceBytes) {
     throw new BenchUsageError(

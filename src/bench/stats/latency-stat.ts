@@ -65,6 +65,8 @@ export class LatencyStat {
   private mean = 0;
   /** Sum of squared deviations from the mean (Welford's M2). */
   private m2 = 0;
+  /** bins() of the current contents (walking a histogram decodes it); dropped on any change. */
+  private binsCache: Array<[number, number]> | undefined;
 
   constructor() {
     this.hist = build({
@@ -95,6 +97,7 @@ export class LatencyStat {
   /** Records one latency in ns (rounded to a whole ns, clamped at 0). */
   record(ns: number): void {
     const v = ns > 0 ? Math.round(ns) : 0;
+    this.binsCache = undefined;
     this.hist.recordValue(v);
     this.n++;
     if (v < this.min) this.min = v;
@@ -107,6 +110,7 @@ export class LatencyStat {
   /** Adds another series into this one. */
   merge(other: LatencyStat): void {
     if (other.n === 0) return;
+    this.binsCache = undefined;
     this.hist.add(other.hist);
     const n = this.n + other.n;
     const delta = other.mean - this.mean;
@@ -126,12 +130,14 @@ export class LatencyStat {
 
   /** Non-empty buckets in ascending order: [bucket middle value in ns, count]. */
   bins(): Array<[number, number]> {
+    if (this.binsCache) return this.binsCache;
     const h = this.walkable();
     const out: Array<[number, number]> = [];
     for (let i = 0; i < h.countsArrayLength; i++) {
       const c = h.getCountAtIndex(i);
       if (c > 0) out.push([h.medianEquivalentValue(h.valueFromIndex(i)), c]);
     }
+    this.binsCache = out;
     return out;
   }
 

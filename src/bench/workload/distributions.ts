@@ -157,7 +157,11 @@ export class UniformDistribution implements OffsetDistribution {
   }
 }
 
-export function createDistribution(spec: DistributionSpec, nranges: number, prng: Prng): OffsetDistribution {
+export function createDistribution(
+  spec: DistributionSpec,
+  nranges: number,
+  prng: Prng,
+): OffsetDistribution {
   switch (spec.kind) {
     case 'random':
       return new UniformDistribution(nranges, prng);

@@ -6,7 +6,15 @@
  */
 import { BenchUsageError } from '../errors.js';
 import { maxBlockSize, minBlockSize, type BlockSizeSpec } from '../options/block-size-spec.js';
-import { DDIRS, READ, WRITE, hasReads, hasWrites, type Ddir, type JobSpec } from '../options/job-spec.js';
+import {
+  DDIRS,
+  READ,
+  WRITE,
+  hasReads,
+  hasWrites,
+  type Ddir,
+  type JobSpec,
+} from '../options/job-spec.js';
 import { createDistribution, type OffsetDistribution } from './distributions.js';
 import { Prng, streamSeed } from './prng.js';
 import { RandomMap } from './random-map.js';
@@ -91,7 +99,10 @@ export class IoPattern {
     this.offPrng = new Prng(streamSeed(seed, STREAM_OFFSET));
     this.seedPrng = new Prng(streamSeed(seed, STREAM_VERIFY_SEED));
     const bsPrng = new Prng(streamSeed(seed, STREAM_BLOCK_SIZE));
-    this.sizes = [new BlockSizePicker(job.bs[READ], bsPrng), new BlockSizePicker(job.bs[WRITE], bsPrng)];
+    this.sizes = [
+      new BlockSizePicker(job.bs[READ], bsPrng),
+      new BlockSizePicker(job.bs[WRITE], bsPrng),
+    ];
     const used = DDIRS.filter((d) => (d === READ ? hasReads(job) : hasWrites(job)));
     this.minBs = Math.min(...used.map((d) => minBlockSize(job.bs[d])));
     this.maxBs = Math.max(...used.map((d) => maxBlockSize(job.bs[d])));
@@ -105,7 +116,8 @@ export class IoPattern {
     if (job.random) {
       this.dist = createDistribution(job.distribution, this.nranges, this.offPrng);
       // fio disables the random map for non-uniform distributions (HOWTO random_distribution).
-      if (!job.norandommap && job.distribution.kind === 'random') this.map = new RandomMap(this.nranges);
+      if (!job.norandommap && job.distribution.kind === 'random')
+        this.map = new RandomMap(this.nranges);
     }
     this.budget = job.timeBased ? Infinity : region.size;
   }
@@ -185,10 +197,19 @@ export class IoPattern {
   }
 }
 
-function checkAlignment(job: JobSpec, region: Region, blockSize: number, used: readonly Ddir[]): void {
+function checkAlignment(
+  job: JobSpec,
+  region: Region,
+  blockSize: number,
+  used: readonly Ddir[],
+): void {
   const sizes = used.flatMap((d) => {
     const s = job.bs[d];
-    return s.kind === 'split' ? s.entries.map((e) => e.size) : s.kind === 'range' ? [s.min, s.max] : [s.size];
+    return s.kind === 'split'
+      ? s.entries.map((e) => e.size)
+      : s.kind === 'range'
+        ? [s.min, s.max]
+        : [s.size];
   });
   for (const size of sizes) {
     if (size % blockSize !== 0) {

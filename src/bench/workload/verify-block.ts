@@ -169,7 +169,12 @@ export function checkVerifyBlock(block: Buffer, e: VerifyExpectation): string | 
   return undefined;
 }
 
-function checkPattern(block: Buffer, pattern: Buffer, start: number, where: string): string | undefined {
+function checkPattern(
+  block: Buffer,
+  pattern: Buffer,
+  start: number,
+  where: string,
+): string | undefined {
   for (let i = start; i < block.length; i++) {
     const want = pattern[i % pattern.length];
     if (block[i] !== want) {

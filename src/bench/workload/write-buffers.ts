@@ -7,7 +7,12 @@
  */
 import { randomFillSync } from 'node:crypto';
 import type { JobSpec } from '../options/job-spec.js';
-import { fillPattern, stampVerifyBlock, verifyHeaderSize, type VerifyStamp } from './verify-block.js';
+import {
+  fillPattern,
+  stampVerifyBlock,
+  verifyHeaderSize,
+  type VerifyStamp,
+} from './verify-block.js';
 
 /** fio's default buffer_compress_chunk. */
 export const COMPRESS_CHUNK_BYTES = 512;
@@ -32,7 +37,8 @@ export function fillCompressible(buf: Buffer, pct: number, chunk = COMPRESS_CHUN
 export function fillData(buf: Buffer, job: JobSpec, from = 0): void {
   const area = from === 0 ? buf : buf.subarray(from);
   if (job.verifyPattern) fillPattern(buf, job.verifyPattern, from);
-  else if (job.bufferCompressPercentage !== undefined) fillCompressible(area, job.bufferCompressPercentage);
+  else if (job.bufferCompressPercentage !== undefined)
+    fillCompressible(area, job.bufferCompressPercentage);
   else randomFillSync(area);
 }
 
@@ -51,7 +57,8 @@ export class WriteBufferSource {
   ) {
     this.buf = Buffer.allocUnsafe(maxBs);
     this.refill =
-      job.refillBuffers || (job.bufferCompressPercentage !== undefined && job.bufferCompressPercentage !== PERCENT);
+      job.refillBuffers ||
+      (job.bufferCompressPercentage !== undefined && job.bufferCompressPercentage !== PERCENT);
     fillData(this.buf, job);
   }
 

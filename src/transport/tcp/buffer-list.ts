@@ -12,13 +12,18 @@ export function totalLength(data: Buffer | readonly Buffer[]): number {
   return n;
 }
 
-/** Views of bytes [offset, offset+length) of `data`; a single view when one buffer holds them. */
+/**
+ * Views of bytes [offset, offset+length) of `data`; a single view when one buffer holds them,
+ * and `data` itself when that is the whole of it.
+ */
 export function sliceBuffers(
   data: Buffer | readonly Buffer[],
   offset: number,
   length: number,
 ): Buffer | Buffer[] {
-  if (Buffer.isBuffer(data)) return data.subarray(offset, offset + length);
+  if (Buffer.isBuffer(data)) {
+    return offset === 0 && length === data.length ? data : data.subarray(offset, offset + length);
+  }
   const out: Buffer[] = [];
   let pos = 0;
   const end = offset + length;

@@ -31,13 +31,14 @@ import {
   PduType,
   R2T_CCCID,
   R2T_R2TL,
+  PduFlag,
   IN_CAPSULE_SGL_ID,
   TRANSPORT_SGL_ID,
   setSgl1,
-  encodeCapsuleCmd,
-  encodeH2CData,
+  capsuleCmdHeaderSize,
   encodeIcReq,
   pdaAlignment,
+  writeCapsuleCmd,
 } from './pdu.js';
 import { QueueState, TcpQueueCore } from './queue-core.js';
 import { TagTable } from './tag-table.js';
@@ -80,10 +81,15 @@ export const ADMIN_IN_CAPSULE_DATA_SIZE = 8192;
 const MAX_CID = 0xfffe;
 const DEFAULT_MAX_C2H_DATA = 64 * 1024 * 1024;
 
+/**
+ * How a command submitted with HostQueue.send() ends: exactly one call, with the completion, or
+ * with the error that kept it from completing (connection lost or closed, a bad request).
+ */
+export type HostCompletionCallback = (err: Error | null, completion?: HostCompletion) => void;
+
 interface HostCommand {
   cid: number;
-  resolve(c: HostCompletion): void;
-  reject(err: Error): void;
+  done: HostCompletionCallback;
   write: Buffer | readonly Buffer[] | undefined;
   writeLength: number;
   readLength: number;
@@ -175,42 +181,62 @@ export class HostQueue extends TcpQueueCore {
    * when the connection fails or is closed before the command completes.
    */
   submit(sqe: Buffer, io?: HostSubmitIo): Promise<HostCompletion> {
-    if (this.state !== QueueState.Ready) {
-      return Promise.reject(
-        new TcpConnectionClosedError(`NVMe/TCP queue to ${this.remoteAddress} is not connected`),
-      );
+    return new Promise<HostCompletion>((resolve, reject) => {
+      this.send(sqe, io, (err, completion) => (err ? reject(err) : resolve(completion!)));
+    });
+  }
+
+  /**
+   * submit() for the data path: the outcome goes to `done` (once, never synchronously), with no
+   * promise of its own, so that a caller with its own bookkeeping pays for one promise per I/O
+   * at most.
+   */
+  send(sqe: Buffer, io: HostSubmitIo | undefined, done: HostCompletionCallback): void {
+    const refused = this.refusal(io);
+    if (refused) {
+      queueMicrotask(() => done(refused));
+      return;
     }
     const write = io?.data;
     const writeLength = write ? totalLength(write) : 0;
     const readLength = io?.readLength ?? 0;
-    if (writeLength > 0 && readLength > 0) {
-      return Promise.reject(
-        new RangeError('a command moves data in one direction only over NVMe/TCP'),
-      );
-    }
     const cid = this.commands.alloc();
-    if (cid < 0)
-      return Promise.reject(new RangeError(`more than ${MAX_CID + 1} commands outstanding`));
+    if (cid < 0) {
+      queueMicrotask(() => done(new RangeError(`more than ${MAX_CID + 1} commands outstanding`)));
+      return;
+    }
     setSqeCid(sqe, cid);
     const inCapsule = writeLength > 0 && writeLength <= this.inCapsuleDataSize;
     if (inCapsule) setSgl1(sqe, IN_CAPSULE_SGL_ID, writeLength);
     else setSgl1(sqe, TRANSPORT_SGL_ID, writeLength > 0 ? writeLength : readLength);
-    return new Promise<HostCompletion>((resolve, reject) => {
-      this.commands.set(cid, {
-        cid,
-        resolve,
-        reject,
-        write: inCapsule ? undefined : write,
-        writeLength: inCapsule ? 0 : writeLength,
-        readLength,
-        received: 0,
-        view: undefined,
-        assembled: undefined,
-        digestError: false,
-      });
-      if (inCapsule) this.sendPdu(encodeCapsuleCmd(sqe, writeLength, this.tx), write, writeLength);
-      else this.sendPdu(encodeCapsuleCmd(sqe, 0, this.tx));
+    this.commands.set(cid, {
+      cid,
+      done,
+      write: inCapsule ? undefined : write,
+      writeLength: inCapsule ? 0 : writeLength,
+      readLength,
+      received: 0,
+      view: undefined,
+      assembled: undefined,
+      digestError: false,
     });
+    const capsuleData = inCapsule ? writeLength : 0;
+    const at = this.batch.reserve(capsuleCmdHeaderSize(capsuleData, this.tx));
+    writeCapsuleCmd(this.batch.buf, at, sqe, capsuleData, this.tx);
+    if (inCapsule) this.sendData(write!);
+  }
+
+  /** Why a command cannot be sent at all, or undefined. */
+  private refusal(io: HostSubmitIo | undefined): Error | undefined {
+    if (this.state !== QueueState.Ready) {
+      return new TcpConnectionClosedError(
+        `NVMe/TCP queue to ${this.remoteAddress} is not connected`,
+      );
+    }
+    if (io?.data && totalLength(io.data) > 0 && (io.readLength ?? 0) > 0) {
+      return new RangeError('a command moves data in one direction only over NVMe/TCP');
+    }
+    return undefined;
   }
 
   /** Closes the connection; outstanding commands reject with a connection-closed error. */
@@ -363,9 +389,15 @@ export class HostQueue extends TcpQueueCore {
         `R2T offset ${m.r2to} length ${m.r2tl} outside the ${cmd.writeLength} bytes of CID ${m.cccid}`,
       );
     }
-    const { cccid, ttag } = m;
-    this.sendSplit(cmd.write, m.r2to, m.r2tl, this.maxH2CData, (datao, datal, last) =>
-      encodeH2CData({ cccid, ttag, datao, datal, last }, this.tx),
+    this.sendDataPdus(
+      PduType.H2CData,
+      m.cccid,
+      m.ttag,
+      cmd.write,
+      m.r2to,
+      m.r2tl,
+      this.maxH2CData,
+      PduFlag.LastPdu,
     );
   }
 
@@ -381,12 +413,17 @@ export class HostQueue extends TcpQueueCore {
     }
     let data = cmd.view;
     if (!data && cmd.assembled) data = cmd.assembled.subarray(0, cmd.received);
-    cmd.resolve(data ? { cqe, data } : { cqe });
+    try {
+      cmd.done(null, data ? { cqe, data } : { cqe });
+    } catch (err) {
+      // A throwing callback is the caller's bug; the connection and its other commands go on.
+      this.log.error({ err, cid: cmd.cid }, 'command completion callback threw');
+    }
   }
 
   protected onTerminated(err: Error): void {
     this.established?.reject(err);
     this.established = undefined;
-    for (const cmd of this.commands.drain()) cmd.reject(err);
+    for (const cmd of this.commands.drain()) cmd.done(err);
   }
 }

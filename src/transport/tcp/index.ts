@@ -9,6 +9,7 @@ export {
   type HostQueueOptions,
   type HostSubmitIo,
   type HostCompletion,
+  type HostCompletionCallback,
 } from './host-queue.js';
 export {
   TargetQueue,

@@ -27,9 +27,9 @@ import {
   CH_SIZE,
   PduType,
   type TxRules,
-  allocHeader,
+  pduHeaderSize,
   sealHeader,
-  txLayout,
+  writeCommonHeader,
 } from './pdu-header.js';
 
 /** SGL1 identifier byte for in-capsule data: Data Block, Offset subtype (NVMe/TCP 1.0 in-capsule data). */
@@ -77,13 +77,25 @@ export interface CapsuleRespFields {
  * followed by the data digest when DDGSTF is set).
  */
 export function encodeCapsuleCmd(sqe: Buffer, dataLength: number, tx: TxRules): Buffer {
-  const buf = allocHeader(
-    PduType.CapsuleCmd,
-    CAPSULE_CMD_HLEN,
-    txLayout(CAPSULE_CMD_HLEN, dataLength, 0, tx),
-  );
-  sqe.copy(buf, CAPSULE_CMD_SQE, 0, SQE_SIZE);
-  return sealHeader(buf);
+  const buf = Buffer.alloc(capsuleCmdHeaderSize(dataLength, tx));
+  writeCapsuleCmd(buf, 0, sqe, dataLength, tx);
+  return buf;
+}
+
+export const capsuleCmdHeaderSize = (dataLength: number, tx: TxRules): number =>
+  pduHeaderSize(CAPSULE_CMD_HLEN, dataLength, tx);
+
+/** encodeCapsuleCmd into `capsuleCmdHeaderSize()` zero bytes at `buf[at]` (a TxBatch arena). */
+export function writeCapsuleCmd(
+  buf: Buffer,
+  at: number,
+  sqe: Buffer,
+  dataLength: number,
+  tx: TxRules,
+): void {
+  writeCommonHeader(buf, at, PduType.CapsuleCmd, CAPSULE_CMD_HLEN, dataLength, 0, tx);
+  sqe.copy(buf, at + CAPSULE_CMD_SQE, 0, SQE_SIZE);
+  sealHeader(buf, at);
 }
 
 /** Decodes a checked CapsuleCmd PDU with `dataLength` data bytes at PDO. */
@@ -96,19 +108,34 @@ export function decodeCapsuleCmd(pdu: Buffer, dataLength: number): CapsuleCmd {
 }
 
 export function encodeCapsuleResp(f: CapsuleRespFields, tx: TxRules): Buffer {
-  const buf = allocHeader(
-    PduType.CapsuleResp,
-    CAPSULE_RESP_HLEN,
-    txLayout(CAPSULE_RESP_HLEN, 0, 0, tx),
-  );
-  const at = CAPSULE_RESP_CQE;
-  buf.writeUInt32LE((f.dw0 ?? 0) >>> 0, at + CQE_DW0);
-  buf.writeUInt32LE((f.dw1 ?? 0) >>> 0, at + CQE_DW1);
-  buf.writeUInt16LE(f.sqhd, at + CQE_SQHD);
-  buf.writeUInt16LE(f.sqid, at + CQE_SQID);
-  buf.writeUInt16LE(f.cid, at + CQE_CID);
-  buf.writeUInt16LE(f.status, at + CQE_STATUS);
-  return sealHeader(buf);
+  const buf = Buffer.alloc(capsuleRespSize(tx));
+  writeCapsuleResp(buf, 0, f.cid, f.status, f.sqhd, f.sqid, f.dw0 ?? 0, f.dw1 ?? 0, tx);
+  return buf;
+}
+
+export const capsuleRespSize = (tx: TxRules): number => pduHeaderSize(CAPSULE_RESP_HLEN, 0, tx);
+
+/** encodeCapsuleResp into `capsuleRespSize()` zero bytes at `buf[at]`, fields as arguments. */
+export function writeCapsuleResp(
+  buf: Buffer,
+  at: number,
+  cid: number,
+  status: number,
+  sqhd: number,
+  sqid: number,
+  dw0: number,
+  dw1: number,
+  tx: TxRules,
+): void {
+  writeCommonHeader(buf, at, PduType.CapsuleResp, CAPSULE_RESP_HLEN, 0, 0, tx);
+  const cqe = at + CAPSULE_RESP_CQE;
+  buf.writeUInt32LE(dw0 >>> 0, cqe + CQE_DW0);
+  buf.writeUInt32LE(dw1 >>> 0, cqe + CQE_DW1);
+  buf.writeUInt16LE(sqhd, cqe + CQE_SQHD);
+  buf.writeUInt16LE(sqid, cqe + CQE_SQID);
+  buf.writeUInt16LE(cid, cqe + CQE_CID);
+  buf.writeUInt16LE(status, cqe + CQE_STATUS);
+  sealHeader(buf, at);
 }
 
 export const decodeCapsuleResp = (pdu: Buffer): CapsuleResp => ({

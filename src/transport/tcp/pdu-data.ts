@@ -11,9 +11,9 @@ import {
   PduType,
   R2T_HLEN,
   type TxRules,
-  allocHeader,
+  pduHeaderSize,
   sealHeader,
-  txLayout,
+  writeCommonHeader,
 } from './pdu-header.js';
 
 export const DATA_CCCID = 8; // u16 Command Capsule CID
@@ -49,6 +49,35 @@ export interface R2T {
   r2tl: number;
 }
 
+/** Bytes before the data of an H2CData/C2HData PDU with `dataLength` data bytes, or of an R2T (0). */
+export const dataPduHeaderSize = (dataLength: number, tx: TxRules): number =>
+  pduHeaderSize(DATA_PDU_HLEN, dataLength, tx);
+
+/**
+ * Writes the header of an H2CData, C2HData or R2T PDU into `dataPduHeaderSize()` zero bytes at
+ * `buf[at]` (a TxBatch arena); `length` is DATAL or R2TL, `dataLength` the data that follows.
+ */
+export function writeDataPduHeader(
+  buf: Buffer,
+  at: number,
+  type: PduType,
+  flags: number,
+  cccid: number,
+  ttag: number,
+  offset: number,
+  length: number,
+  tx: TxRules,
+  dataLength: number,
+): void {
+  const hlen = type === PduType.R2T ? R2T_HLEN : DATA_PDU_HLEN;
+  writeCommonHeader(buf, at, type, hlen, dataLength, flags, tx);
+  buf.writeUInt16LE(cccid, at + DATA_CCCID);
+  buf.writeUInt16LE(ttag, at + DATA_TTAG);
+  buf.writeUInt32LE(offset >>> 0, at + DATA_DATAO);
+  buf.writeUInt32LE(length >>> 0, at + DATA_DATAL);
+  sealHeader(buf, at);
+}
+
 function dataHeader(
   type: PduType,
   flags: number,
@@ -59,14 +88,14 @@ function dataHeader(
   tx: TxRules,
   dataLength: number,
 ): Buffer {
-  const hlen = type === PduType.R2T ? R2T_HLEN : DATA_PDU_HLEN;
-  const buf = allocHeader(type, hlen, txLayout(hlen, dataLength, flags, tx));
-  buf.writeUInt16LE(cccid, DATA_CCCID);
-  buf.writeUInt16LE(ttag, DATA_TTAG);
-  buf.writeUInt32LE(offset >>> 0, DATA_DATAO);
-  buf.writeUInt32LE(length >>> 0, DATA_DATAL);
-  return sealHeader(buf);
+  const buf = Buffer.alloc(dataPduHeaderSize(dataLength, tx));
+  writeDataPduHeader(buf, 0, type, flags, cccid, ttag, offset, length, tx, dataLength);
+  return buf;
 }
+
+/** FLAGS of a C2HData PDU (NVMe/TCP 1.0, 3.6.2.9). */
+export const c2hDataFlags = (last: boolean, success: boolean): number =>
+  (last ? PduFlag.LastPdu : 0) | (success ? PduFlag.Success : 0);
 
 /** Header of an H2CData PDU; its `datal` data bytes (and the data digest) follow it. */
 export const encodeH2CData = (m: H2CData, tx: TxRules): Buffer =>
@@ -85,7 +114,7 @@ export const encodeH2CData = (m: H2CData, tx: TxRules): Buffer =>
 export const encodeC2HData = (m: C2HData, tx: TxRules): Buffer =>
   dataHeader(
     PduType.C2HData,
-    (m.last ? PduFlag.LastPdu : 0) | (m.success ? PduFlag.Success : 0),
+    c2hDataFlags(m.last, m.success),
     m.cccid,
     0,
     m.datao,
@@ -93,6 +122,8 @@ export const encodeC2HData = (m: C2HData, tx: TxRules): Buffer =>
     tx,
     m.datal,
   );
+
+export const r2tSize = (tx: TxRules): number => pduHeaderSize(R2T_HLEN, 0, tx);
 
 export const encodeR2T = (m: R2T, tx: TxRules): Buffer =>
   dataHeader(PduType.R2T, 0, m.cccid, m.ttag, m.r2to, m.r2tl, tx, 0);

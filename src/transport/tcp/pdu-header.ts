@@ -235,7 +235,7 @@ export function txLayout(
  * caller fills the type-specific fields and calls sealHeader().
  */
 export function allocHeader(type: PduType, hlen: number, layout: TxLayout): Buffer {
-  const buf = Buffer.allocUnsafe(layout.headerSize).fill(0);
+  const buf = Buffer.alloc(layout.headerSize);
   buf[CH_TYPE] = type;
   buf[CH_FLAGS] = layout.flags;
   buf[CH_HLEN] = hlen;
@@ -244,11 +244,54 @@ export function allocHeader(type: PduType, hlen: number, layout: TxLayout): Buff
   return buf;
 }
 
-/** Writes the header digest when HDGSTF is set (the padding after it is already zero). */
-export function sealHeader(buf: Buffer): Buffer {
-  if ((buf[CH_FLAGS] & PduFlag.HeaderDigest) !== 0) {
-    const hlen = buf[CH_HLEN];
-    buf.writeUInt32LE(headerDigest(buf, hlen), hlen);
+/**
+ * Bytes before the data of a digest-carrying PDU this end sends: the header, its digest and the
+ * padding up to PDO (the same numbers as txLayout().headerSize, without building a layout).
+ */
+export function pduHeaderSize(hlen: number, dataLength: number, tx: TxRules): number {
+  const full = hlen + (tx.hdgst ? DIGEST_SIZE : 0);
+  if (dataLength === 0) return full;
+  const pdo = Math.ceil(full / tx.pdoAlignment) * tx.pdoAlignment;
+  if (pdo > MAX_PDO) throw new RangeError(`PDO ${pdo} does not fit in a byte`);
+  return pdo;
+}
+
+/**
+ * Writes the common header of a digest-carrying PDU at `buf[at]` whose `pduHeaderSize()` bytes
+ * are zero (a TxBatch arena): the data path's allocation-free twin of txLayout + allocHeader.
+ * The caller fills the type-specific fields and calls sealHeader(buf, at).
+ */
+export function writeCommonHeader(
+  buf: Buffer,
+  at: number,
+  type: PduType,
+  hlen: number,
+  dataLength: number,
+  flags: number,
+  tx: TxRules,
+): void {
+  const headerSize = pduHeaderSize(hlen, dataLength, tx);
+  let plen = headerSize;
+  if (tx.hdgst) flags |= PduFlag.HeaderDigest;
+  if (dataLength > 0) {
+    plen += dataLength;
+    if (tx.ddgst) {
+      flags |= PduFlag.DataDigest;
+      plen += DIGEST_SIZE;
+    }
+  }
+  buf[at + CH_TYPE] = type;
+  buf[at + CH_FLAGS] = flags;
+  buf[at + CH_HLEN] = hlen;
+  buf[at + CH_PDO] = dataLength > 0 ? headerSize : 0;
+  buf.writeUInt32LE(plen, at + CH_PLEN);
+}
+
+/** Writes the header digest of the header at `buf[at]` when HDGSTF is set (the padding after it is already zero). */
+export function sealHeader(buf: Buffer, at = 0): Buffer {
+  if ((buf[at + CH_FLAGS] & PduFlag.HeaderDigest) !== 0) {
+    const hlen = buf[at + CH_HLEN];
+    buf.writeUInt32LE(headerDigest(buf.subarray(at, at + hlen), hlen), at + hlen);
   }
   return buf;
 }

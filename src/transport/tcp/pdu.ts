@@ -7,24 +7,29 @@
  */
 import { DIGEST_SIZE, dataDigest, headerDigestOk } from './digest.js';
 import { TcpTransportError, TermReqFes } from './errors.js';
+import { CQE_SIZE } from '../../nvme/cqe.js';
+import { SQE_SIZE } from '../../nvme/sqe.js';
 import {
+  CAPSULE_CMD_SQE,
+  CAPSULE_RESP_CQE,
   type CapsuleCmd,
   type CapsuleResp,
-  decodeCapsuleCmd,
-  decodeCapsuleResp,
 } from './pdu-capsule.js';
 import {
   type C2HData,
+  DATA_CCCID,
   DATA_DATAL,
+  DATA_DATAO,
+  DATA_TTAG,
   type H2CData,
   type R2T,
-  decodeC2HData,
-  decodeH2CData,
   decodeR2T,
   pduData,
 } from './pdu-data.js';
 import {
+  CH_FLAGS,
   CH_HLEN,
+  CH_PDO,
   CH_PLEN,
   CH_SIZE,
   CH_TYPE,
@@ -90,10 +95,18 @@ export function decodePdu(pdu: Buffer, rules: HeaderRules): Pdu {
       `PLEN ${pdu.readUInt32LE(CH_PLEN)} but ${pdu.length} bytes`,
     );
   }
+  return decodeCheckedPdu(pdu, dataLength);
+}
+
+/**
+ * decodePdu() for a PDU whose common header already passed checkCommonHeader() (which gave
+ * `dataLength`) and whose length is its PLEN: what a queue does with each PDU the reader cuts,
+ * after checking the header as it arrived. Builds one object per PDU, no intermediate ones.
+ */
+export function decodeCheckedPdu(pdu: Buffer, dataLength: number): Pdu {
   const type = pdu[CH_TYPE] as PduType;
-  const flags = pdu[1];
-  const hlen = pdu[CH_HLEN];
-  if ((flags & PduFlag.HeaderDigest) !== 0 && !headerDigestOk(pdu, hlen)) {
+  const flags = pdu[CH_FLAGS];
+  if ((flags & PduFlag.HeaderDigest) !== 0 && !headerDigestOk(pdu, pdu[CH_HLEN])) {
     throw new TcpTransportError(
       TermReqFes.HeaderDigestError,
       0,
@@ -101,6 +114,42 @@ export function decodePdu(pdu: Buffer, rules: HeaderRules): Pdu {
     );
   }
   switch (type) {
+    case PduType.CapsuleResp:
+      return { type, cqe: pdu.subarray(CAPSULE_RESP_CQE, CAPSULE_RESP_CQE + CQE_SIZE) };
+    case PduType.CapsuleCmd: {
+      const pdo = pdu[CH_PDO];
+      const data = dataLength > 0 ? pdu.subarray(pdo, pdo + dataLength) : undefined;
+      return {
+        type,
+        sqe: pdu.subarray(CAPSULE_CMD_SQE, CAPSULE_CMD_SQE + SQE_SIZE),
+        data,
+        dataDigestOk: digestOk(pdu, flags, data),
+      };
+    }
+    case PduType.H2CData:
+    case PduType.C2HData: {
+      const datal = pdu.readUInt32LE(DATA_DATAL);
+      if (datal !== dataLength || dataLength === 0) {
+        throw new TcpTransportError(
+          TermReqFes.InvalidHeaderField,
+          DATA_DATAL,
+          `DATAL ${datal} but the PDU carries ${dataLength} data bytes`,
+        );
+      }
+      const data = pduData(pdu, dataLength);
+      const cccid = pdu.readUInt16LE(DATA_CCCID);
+      const datao = pdu.readUInt32LE(DATA_DATAO);
+      const last = (flags & PduFlag.LastPdu) !== 0;
+      const dataDigestOk = digestOk(pdu, flags, data);
+      if (type === PduType.C2HData) {
+        const success = (flags & PduFlag.Success) !== 0;
+        return { type, cccid, datao, datal, last, success, data, dataDigestOk };
+      }
+      const ttag = pdu.readUInt16LE(DATA_TTAG);
+      return { type, cccid, ttag, datao, datal, last, data, dataDigestOk };
+    }
+    case PduType.R2T:
+      return { type, ...decodeR2T(pdu) };
     case PduType.IcReq:
       return { type, ...decodeIcReq(pdu) };
     case PduType.IcResp:
@@ -108,27 +157,6 @@ export function decodePdu(pdu: Buffer, rules: HeaderRules): Pdu {
     case PduType.H2CTermReq:
     case PduType.C2HTermReq:
       return { type, ...decodeTermReq(pdu) };
-    case PduType.CapsuleResp:
-      return { type, ...decodeCapsuleResp(pdu) };
-    case PduType.R2T:
-      return { type, ...decodeR2T(pdu) };
-    case PduType.CapsuleCmd: {
-      const cmd = decodeCapsuleCmd(pdu, dataLength);
-      return { type, ...cmd, dataDigestOk: digestOk(pdu, flags, cmd.data) };
-    }
-    case PduType.H2CData:
-    case PduType.C2HData: {
-      const header = type === PduType.H2CData ? decodeH2CData(pdu) : decodeC2HData(pdu);
-      if (header.datal !== dataLength || dataLength === 0) {
-        throw new TcpTransportError(
-          TermReqFes.InvalidHeaderField,
-          DATA_DATAL,
-          `DATAL ${header.datal} but the PDU carries ${dataLength} data bytes`,
-        );
-      }
-      const data = pduData(pdu, dataLength);
-      return { type, ...header, data, dataDigestOk: digestOk(pdu, flags, data) } as Pdu;
-    }
   }
 }
 

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { sliceBuffers } from './buffer-list.js';
-import { dataDigest, digestBytes } from './digest.js';
+import { dataDigest, DIGEST_SIZE } from './digest.js';
 import { TcpConnectionClosedError, TcpTransportError, TermReqFes, fesName } from './errors.js';
 import {
   CH_HLEN,
@@ -21,10 +21,13 @@ import {
   TERM_REQ_MAX_DATA,
   type TxRules,
   checkCommonHeader,
-  decodePdu,
+  dataPduHeaderSize,
+  decodeCheckedPdu,
   encodeTermReq,
+  writeDataPduHeader,
 } from './pdu.js';
 import { PduReader } from './pdu-reader.js';
+import { TxBatch } from './tx-batch.js';
 
 /** The life of a connection; changed only through setState(). */
 export const enum QueueState {
@@ -52,7 +55,10 @@ export abstract class TcpQueueCore extends EventEmitter {
     pdoAlignment: INITIAL_PDO_ALIGNMENT,
   };
   private readonly reader: PduReader;
-  private corked = false;
+  /** This tick's outgoing PDUs: headers encoded in place, payloads as views, one writev. */
+  protected readonly batch: TxBatch;
+  /** Data section length of the PDU whose header onHeader() checked last (the one onPdu gets). */
+  private rxDataLength = 0;
   private closeReason: Error | undefined;
   protected readonly log: Logger;
 
@@ -70,6 +76,9 @@ export abstract class TcpQueueCore extends EventEmitter {
       onHeader: (buf, at) => this.onHeader(buf, at),
       onPdu: (pdu) => this.onPdu(pdu),
     });
+    this.batch = new TxBatch(socket);
+    // Every PDU batch is complete when written: Nagle would only add latency (Linux nvme-tcp
+    // and SPDK set TCP_NODELAY too).
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
@@ -118,7 +127,8 @@ export abstract class TcpQueueCore extends EventEmitter {
     // A PDU that follows a fatal one in the same chunk is not looked at.
     if (this.stateValue >= QueueState.Terminating) throw STOP;
     try {
-      this.checkHeader(buf[at + CH_TYPE] as PduType, checkCommonHeader(buf, at, this.rx));
+      this.rxDataLength = checkCommonHeader(buf, at, this.rx);
+      this.checkHeader(buf[at + CH_TYPE] as PduType, this.rxDataLength);
     } catch (err) {
       if (err instanceof TcpTransportError)
         err.header ??= Buffer.from(buf.subarray(at, at + CH_SIZE));
@@ -129,7 +139,7 @@ export abstract class TcpQueueCore extends EventEmitter {
   private onPdu(raw: Buffer): void {
     if (this.stateValue >= QueueState.Terminating) throw STOP;
     try {
-      this.handlePdu(decodePdu(raw, this.rx));
+      this.handlePdu(decodeCheckedPdu(raw, this.rxDataLength));
     } catch (err) {
       if (err instanceof TcpTransportError && !err.header) {
         err.header = Buffer.from(
@@ -140,45 +150,46 @@ export abstract class TcpQueueCore extends EventEmitter {
     }
   }
 
-  /** Queues `buf` for sending; all writes of one tick leave in one corked batch (writev). */
-  protected write(buf: Buffer): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(this.uncork);
-    }
-    this.socket.write(buf);
-  }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
-
-  /** Sends a PDU header, then its data buffers (no copy) and the data digest when negotiated. */
-  protected sendPdu(header: Buffer, data?: Buffer | readonly Buffer[], dataLength = 0): void {
-    this.write(header);
-    if (!data || dataLength === 0) return;
-    if (Buffer.isBuffer(data)) this.write(data);
-    else for (const part of data) this.write(part);
-    if (this.tx.ddgst) this.write(digestBytes(dataDigest(data)));
+  /** Queues an encoded PDU (ICReq/ICResp, TermReq) for sending in this tick's batch. */
+  protected write(pdu: Buffer): void {
+    this.batch.bytes(pdu);
   }
 
   /**
-   * Sends bytes [offset, offset+length) of `data` as data PDUs of at most `maxPerPdu` bytes,
-   * each a view of `data` behind the header `header(datao, datal, last)` builds.
+   * Sends a PDU's data section after its header (already written in the batch): the buffers as
+   * they are (no copy), then the data digest when negotiated.
    */
-  protected sendSplit(
+  protected sendData(data: Buffer | readonly Buffer[]): void {
+    if (Buffer.isBuffer(data)) this.batch.data(data);
+    else for (const part of data) this.batch.data(part);
+    if (this.tx.ddgst) {
+      const at = this.batch.reserve(DIGEST_SIZE);
+      this.batch.buf.writeUInt32LE(dataDigest(data) >>> 0, at);
+    }
+  }
+
+  /**
+   * Sends bytes [offset, offset+length) of `data` as H2CData or C2HData PDUs of at most
+   * `maxPerPdu` data bytes, each a view of `data` behind a header written in the batch;
+   * `lastFlags` (LAST_PDU, SUCCESS) go on the final one.
+   */
+  protected sendDataPdus(
+    type: PduType.H2CData | PduType.C2HData,
+    cccid: number,
+    ttag: number,
     data: Buffer | readonly Buffer[],
     offset: number,
     length: number,
     maxPerPdu: number,
-    header: (datao: number, datal: number, last: boolean) => Buffer,
+    lastFlags: number,
   ): void {
     const end = offset + length;
     for (let off = offset; off < end;) {
       const n = Math.min(maxPerPdu, end - off);
-      this.sendPdu(header(off, n, off + n === end), sliceBuffers(data, off, n), n);
+      const flags = off + n === end ? lastFlags : 0;
+      const at = this.batch.reserve(dataPduHeaderSize(n, this.tx));
+      writeDataPduHeader(this.batch.buf, at, type, flags, cccid, ttag, off, n, this.tx, n);
+      this.sendData(sliceBuffers(data, off, n));
       off += n;
     }
   }
@@ -219,7 +230,7 @@ export abstract class TcpQueueCore extends EventEmitter {
     this.setState(QueueState.Terminating);
     this.closeReason = reason;
     this.onTerminated(reason ?? new TcpConnectionClosedError('NVMe/TCP queue closed'));
-    if (this.corked) this.uncork();
+    this.batch.flush();
     if (this.socket.destroyed) return;
     this.socket.end();
     setTimeout(() => this.socket.destroy(), TERMINATE_LINGER_MS).unref();

@@ -23,15 +23,17 @@ import {
   MIN_MAXH2CDATA,
   PFV_1_0,
   type Pdu,
+  PduFlag,
   PduType,
   IN_CAPSULE_SGL_ID,
   NULL_SGL_ID,
   TRANSPORT_SGL_ID,
-  encodeC2HData,
-  encodeCapsuleResp,
+  capsuleRespSize,
   encodeIcResp,
-  encodeR2T,
   pdaAlignment,
+  r2tSize,
+  writeCapsuleResp,
+  writeDataPduHeader,
 } from './pdu.js';
 import { QueueState, TcpQueueCore } from './queue-core.js';
 import { TagTable } from './tag-table.js';
@@ -306,7 +308,19 @@ export class TargetQueue extends TcpQueueCore {
     const chunk = this.opts.maxR2tLength ?? this.opts.maxH2CData;
     while (t.r2tEnds.length < limit && t.granted < t.length) {
       const r2tl = Math.min(chunk, t.length - t.granted);
-      this.sendPdu(encodeR2T({ cccid: t.cid, ttag: t.ttag, r2to: t.granted, r2tl }, this.tx));
+      const at = this.batch.reserve(r2tSize(this.tx));
+      writeDataPduHeader(
+        this.batch.buf,
+        at,
+        PduType.R2T,
+        0,
+        t.cid,
+        t.ttag,
+        t.granted,
+        r2tl,
+        this.tx,
+        0,
+      );
       t.granted += r2tl;
       t.r2tEnds.push(t.granted);
     }
@@ -383,22 +397,28 @@ export class TargetQueue extends TcpQueueCore {
     if (this.state !== QueueState.Ready) return;
     if (r.data && c2hLimit > 0 && (r.status & STATUS_FIELD_MASK) === 0) {
       const total = Math.min(totalLength(r.data), c2hLimit);
-      this.sendSplit(r.data, 0, total, this.maxC2HData, (datao, datal, last) =>
-        encodeC2HData({ cccid: cid, datao, datal, last, success: false }, this.tx),
+      this.sendDataPdus(
+        PduType.C2HData,
+        cid,
+        0,
+        r.data,
+        0,
+        total,
+        this.maxC2HData,
+        PduFlag.LastPdu,
       );
     }
-    this.sendPdu(
-      encodeCapsuleResp(
-        {
-          cid,
-          status: r.status & STATUS_FIELD_MASK,
-          sqhd: this.sqHead,
-          sqid: this.qid,
-          dw0: r.dw0,
-          dw1: r.dw1,
-        },
-        this.tx,
-      ),
+    const at = this.batch.reserve(capsuleRespSize(this.tx));
+    writeCapsuleResp(
+      this.batch.buf,
+      at,
+      cid,
+      r.status & STATUS_FIELD_MASK,
+      this.sqHead,
+      this.qid,
+      r.dw0 ?? 0,
+      r.dw1 ?? 0,
+      this.tx,
     );
   }
 

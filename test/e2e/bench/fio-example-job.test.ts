@@ -23,6 +23,9 @@ t.test("fio's examples/nbd.fio runs unchanged", async (t) => {
   const job = doc.jobs[0];
   t.equal(job.error, 0, 'no error');
   t.ok(job.read.total_ios > 0 && job.write.total_ios > 0, 'randrw did reads and writes');
-  t.ok(job.job_runtime >= FILE_RUNTIME_MS, `time_based ran the file's runtime (${job.job_runtime} ms)`);
-  t.equal(job['job options'].iodepth, '64', 'with the file\'s iodepth');
+  t.ok(
+    job.job_runtime >= FILE_RUNTIME_MS,
+    `time_based ran the file's runtime (${job.job_runtime} ms)`,
+  );
+  t.equal(job['job options'].iodepth, '64', "with the file's iodepth");
 });

@@ -8,7 +8,15 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIO_DOC, preflight, readJson, run, runBench, startNbdkit, tempDir } from './support/bench-rig.js';
+import {
+  FIO_DOC,
+  preflight,
+  readJson,
+  run,
+  runBench,
+  startNbdkit,
+  tempDir,
+} from './support/bench-rig.js';
 
 t.test("fio's scripts accept nvmf-bench json+ and logs", async (t) => {
   if (!preflight(t, ['nbdkit', 'fio_jsonplus_clat2csv', 'python3'])) return;
@@ -21,11 +29,23 @@ t.test("fio's scripts accept nvmf-bench json+ and logs", async (t) => {
   const prefix = join(dir.path, 'run');
   const r = await runBench([
     // Options before the first --name are global: both jobs log.
-    `--write_lat_log=${prefix}`, `--write_iops_log=${prefix}`, `--write_bw_log=${prefix}`,
-    '--ioengine=nbd', `--uri=${server.uri}`, '--size=16m',
-    '--name=a', '--rw=randrw', '--bs=4k', '--iodepth=8',
-    '--name=b', '--rw=read', '--bs=64k', '--iodepth=2', '--offset=64m',
-    '--output-format=json+', `--output=${json}`,
+    `--write_lat_log=${prefix}`,
+    `--write_iops_log=${prefix}`,
+    `--write_bw_log=${prefix}`,
+    '--ioengine=nbd',
+    `--uri=${server.uri}`,
+    '--size=16m',
+    '--name=a',
+    '--rw=randrw',
+    '--bs=4k',
+    '--iodepth=8',
+    '--name=b',
+    '--rw=read',
+    '--bs=64k',
+    '--iodepth=2',
+    '--offset=64m',
+    '--output-format=json+',
+    `--output=${json}`,
   ]);
   t.equal(r.code, 0, `nvmf-bench exits 0 ${r.stderr}`);
   const doc = await readJson(json);
@@ -40,7 +60,11 @@ t.test("fio's scripts accept nvmf-bench json+ and logs", async (t) => {
     const rows = readFileSync(file, 'utf8').trim().split('\n').slice(1);
     const readCounts = rows.map((row) => row.split(',')[4].trim()).filter((c) => c !== '');
     const total = readCounts.reduce((s, c) => s + Number(c), 0);
-    t.equal(total, doc.jobs[job].read.clat_ns.N, `job ${job}: the CSV counts every read completion`);
+    t.equal(
+      total,
+      doc.jobs[job].read.clat_ns.N,
+      `job ${job}: the CSV counts every read completion`,
+    );
   }
   const validate = await run('fio_jsonplus_clat2csv', [json, csv, '--validate']);
   t.equal(validate.code, 0, `--validate agrees with the bins ${validate.stderr}`);
@@ -51,7 +75,11 @@ t.test("fio's scripts accept nvmf-bench json+ and logs", async (t) => {
   for (const kind of ['clat', 'slat', 'lat', 'iops', 'bw']) {
     const log = `${prefix}_${kind}.1.log`;
     const lines = readFileSync(log, 'utf8').trim().split('\n');
-    t.equal(lines.length, doc.jobs[0].read.total_ios + doc.jobs[0].write.total_ios, `${kind} log: one line per I/O`);
+    t.equal(
+      lines.length,
+      doc.jobs[0].read.total_ios + doc.jobs[0].write.total_ios,
+      `${kind} log: one line per I/O`,
+    );
     for (const mode of [[], ['-s'], ['-a']]) {
       const p = await run('python3', [parser, ...mode, log, `${prefix}_${kind}.2.log`]);
       t.equal(p.code, 0, `fiologparser.py ${mode.join(' ')} reads the ${kind} logs ${p.stderr}`);

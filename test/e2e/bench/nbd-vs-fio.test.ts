@@ -7,13 +7,28 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import { median, preflight, readJson, run, runBench, startNbdkit, tempDir } from './support/bench-rig.js';
+import {
+  median,
+  preflight,
+  readJson,
+  run,
+  runBench,
+  startNbdkit,
+  tempDir,
+} from './support/bench-rig.js';
 
 const ROUNDS = 3;
 const TOLERANCE = 0.25;
 const RUNTIME_S = '5';
 /** 4 KiB random reads at queue depth 32: the reference workload of ../shared/REAL-CLIENTS.md. */
-const WORKLOAD = ['--rw=randread', '--bs=4k', '--iodepth=32', `--runtime=${RUNTIME_S}`, '--time_based', '--size=1g'];
+const WORKLOAD = [
+  '--rw=randread',
+  '--bs=4k',
+  '--iodepth=32',
+  `--runtime=${RUNTIME_S}`,
+  '--time_based',
+  '--size=1g',
+];
 
 interface Figures {
   iops: number;
@@ -24,7 +39,11 @@ interface Figures {
 /* eslint-disable @typescript-eslint/no-explicit-any */
 function figures(doc: any): Figures {
   const read = doc.jobs[0].read;
-  return { iops: read.iops, p50: read.clat_ns.percentile['50.000000'], p99: read.clat_ns.percentile['99.000000'] };
+  return {
+    iops: read.iops,
+    p50: read.clat_ns.percentile['50.000000'],
+    p99: read.clat_ns.percentile['99.000000'],
+  };
 }
 
 const spread = (xs: number[]): number => (Math.max(...xs) - Math.min(...xs)) / median(xs);
@@ -40,11 +59,25 @@ t.test('nvmf-bench and fio agree on nbdkit memory (IOPS, p50, p99 within 25%)', 
   const ours: Figures[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const fioOut = join(dir.path, `fio-${round}.json`);
-    const f = await run('fio', ['--name=cmp', '--ioengine=nbd', `--uri=${server.uri}`, ...WORKLOAD, '--output-format=json', `--output=${fioOut}`]);
+    const f = await run('fio', [
+      '--name=cmp',
+      '--ioengine=nbd',
+      `--uri=${server.uri}`,
+      ...WORKLOAD,
+      '--output-format=json',
+      `--output=${fioOut}`,
+    ]);
     t.equal(f.code, 0, `fio run ${round} exits 0 ${f.stderr}`);
     fio.push(figures(await readJson(fioOut)));
     const ourOut = join(dir.path, `ours-${round}.json`);
-    const o = await runBench(['--name=cmp', '--ioengine=nbd', `--uri=${server.uri}`, ...WORKLOAD, '--output-format=json', `--output=${ourOut}`]);
+    const o = await runBench([
+      '--name=cmp',
+      '--ioengine=nbd',
+      `--uri=${server.uri}`,
+      ...WORKLOAD,
+      '--output-format=json',
+      `--output=${ourOut}`,
+    ]);
     t.equal(o.code, 0, `nvmf-bench run ${round} exits 0 ${o.stderr}`);
     ours.push(figures(await readJson(ourOut)));
   }
@@ -56,6 +89,9 @@ t.test('nvmf-bench and fio agree on nbdkit memory (IOPS, p50, p99 within 25%)', 
         ` · nvmf-bench ${o.toFixed(0)} (runs ${ours.map((x) => x[key].toFixed(0)).join(', ')}; spread ${(spread(ours.map((x) => x[key])) * 100).toFixed(1)}%)` +
         ` · ratio ${(o / f).toFixed(3)}`,
     );
-    t.ok(Math.abs(o / f - 1) <= TOLERANCE, `${key}: nvmf-bench ${o.toFixed(0)} is within 25% of fio ${f.toFixed(0)}`);
+    t.ok(
+      Math.abs(o / f - 1) <= TOLERANCE,
+      `${key}: nvmf-bench ${o.toFixed(0)} is within 25% of fio ${f.toFixed(0)}`,
+    );
   }
 });

@@ -10,7 +10,15 @@ import { preflight, readJson, run, runBench, startNbdkit, tempDir } from './supp
 
 const SIZE = '16m';
 const BAD_OFFSET = 5 * 1024 * 1024 + 12 * 4096;
-const JOB = ['--name=v', '--ioengine=nbd', '--rw=randwrite', '--bs=4k', '--iodepth=16', `--size=${SIZE}`, '--verify=crc32c'];
+const JOB = [
+  '--name=v',
+  '--ioengine=nbd',
+  '--rw=randwrite',
+  '--bs=4k',
+  '--iodepth=16',
+  `--size=${SIZE}`,
+  '--verify=crc32c',
+];
 
 t.test('a corrupted block fails verify with its offset named', async (t) => {
   if (!preflight(t, ['nbdkit', 'fio', 'qemu-io'])) return;
@@ -28,19 +36,33 @@ t.test('a corrupted block fails verify with its offset named', async (t) => {
   t.equal(job.read.io_bytes, 16 * 1024 * 1024, 'every block read back and verified');
 
   const fioClean = await run('fio', [...JOB, uri, '--verify_only', '--output=/dev/null']);
-  t.equal(fioClean.code, 0, `real fio --verify_only accepts nvmf-bench's blocks ${fioClean.stderr}`);
+  t.equal(
+    fioClean.code,
+    0,
+    `real fio --verify_only accepts nvmf-bench's blocks ${fioClean.stderr}`,
+  );
 
   const q = await run('qemu-io', ['-f', 'raw', '-c', `write -P 0xab ${BAD_OFFSET} 4k`, server.uri]);
   t.equal(q.code, 0, `qemu-io overwrites the block at ${BAD_OFFSET} ${q.stderr}`);
 
-  const ours = await runBench([...JOB, uri, '--verify_only', '--output-format=json', `--output=${join(dir.path, 'bad.json')}`]);
+  const ours = await runBench([
+    ...JOB,
+    uri,
+    '--verify_only',
+    '--output-format=json',
+    `--output=${join(dir.path, 'bad.json')}`,
+  ]);
   t.not(ours.code, 0, 'nvmf-bench --verify_only exits non-zero');
   t.match(
     ours.stderr,
     `verify: bad magic header abab, wanted acca at file ${server.uri} offset ${BAD_OFFSET}, length 4096`,
     'and names the offset as fio does',
   );
-  t.equal((await readJson(join(dir.path, 'bad.json'))).jobs[0].error, 84, 'the job reports err=84 (EILSEQ)');
+  t.equal(
+    (await readJson(join(dir.path, 'bad.json'))).jobs[0].error,
+    84,
+    'the job reports err=84 (EILSEQ)',
+  );
 
   const fioBad = await run('fio', [...JOB, uri, '--verify_only', '--output=/dev/null']);
   t.not(fioBad.code, 0, 'real fio --verify_only fails too');

@@ -64,6 +64,8 @@ function fio(uri: string, out: string, extra: string[]): Child {
     '--bs=4k',
     '--iodepth=32',
     `--rate_iops=${FIO_RATE_IOPS}`,
+    // fio's verify state files would land in the working directory; they are not needed here.
+    '--verify_state_save=0',
     '--output-format=json',
     `--output=${out}`,
     ...extra,

@@ -25,7 +25,7 @@ const MiB = 1024 * 1024;
 // NVMe/TCP PDU types (Figure 18): IC and TermReq PDUs never carry digests.
 const NO_DIGEST_TYPES = new Set(['0', '1', '2', '3']);
 const C2H_TERM_REQ = '3';
-const FES_HEADER_DIGEST_ERROR = '3';
+const FES_HEADER_DIGEST_ERROR = 0x03;
 // Checksum status values of Wireshark's proto_tree_add_checksum: 0 bad, 1 good.
 const DIGEST_GOOD = '1';
 const DIGEST_BAD = '0';
@@ -141,6 +141,7 @@ t.test('tshark validates a digest-protected NVMe/TCP session', async (t) => {
     queueDepth: 32,
     logger: pino({ level: 'trace' }, records),
   });
+  t.teardown(() => ctrl.close());
   const ns = ctrl.namespace(2);
   const sizes = [1, 1, 2, 8, 33, 64, 1, 256, 3, 17];
   const writes = sizes.map((blocks, i) => {
@@ -153,16 +154,17 @@ t.test('tshark validates a digest-protected NVMe/TCP session', async (t) => {
     readBack.every((b, i) => b.equals(written[i][1])),
     'the in-process data reads back',
   );
-  await ns.writeZeroes(5000, 100);
+  await ns.writeZeroes(3000, 100);
   await ns.deallocate([
-    { lba: 6000, blocks: 10 },
-    { lba: 7000, blocks: 1 },
+    { lba: 3500, blocks: 10 },
+    { lba: 3600, blocks: 1 },
   ]);
   await ns.flush();
   await ctrl.close();
 
   // 3. The negative control: a connection whose Connect carries a wrong header digest.
   const { host: bad } = await RawHost.connect(port, { hdgst: true });
+  t.teardown(() => bad.close());
   const c = connect({ cid: 0x77, qid: 0, sqsize: 31, subnqn: NQN, hostnqn: HOSTNQN });
   const pdu = capsuleCmd(c.sqe, c.data, { hdgst: true });
   pdu[72] ^= 0x5a;
@@ -192,7 +194,7 @@ t.test('tshark validates a digest-protected NVMe/TCP session', async (t) => {
       (p) =>
         p[1] === control &&
         values(p[2]).includes(C2H_TERM_REQ) &&
-        values(p[5]).includes(FES_HEADER_DIGEST_ERROR),
+        values(p[5]).map(Number).includes(FES_HEADER_DIGEST_ERROR),
     ),
     'tshark decodes the C2HTermReq with FES Header Digest Error on the control connection',
   );

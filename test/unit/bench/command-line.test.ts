@@ -42,14 +42,19 @@ describe('fio command line', () => {
   });
 
   it('accepts several output formats and refuses an unknown one', () => {
-    expect(parseCommandLine(['--output-format=normal,json']).outputFormats).toEqual(['normal', 'json']);
+    expect(parseCommandLine(['--output-format=normal,json']).outputFormats).toEqual([
+      'normal',
+      'json',
+    ]);
     expect(() => parseCommandLine(['--output-format=terse'])).toThrow('--output-format="terse"');
   });
 
   it('refuses unsupported options and single-dash options in one line', () => {
     expect(() => parseCommandLine(['--name=a', '--direct=1'])).toThrow(/"direct".*not supported/);
     expect(() => parseCommandLine(['-h'])).toThrow(BenchUsageError);
-    expect(() => parseCommandLine(['--name=a', '--rw'])).toThrow('"rw" (command line) needs a value');
+    expect(() => parseCommandLine(['--name=a', '--rw'])).toThrow(
+      '"rw" (command line) needs a value',
+    );
   });
 });
 
@@ -80,9 +85,18 @@ describe('job options', () => {
   });
 
   it('reads distributions, rates and verify kinds', () => {
-    expect(job({ random_distribution: 'pareto:0.2' }).distribution).toEqual({ kind: 'pareto', h: 0.2 });
-    expect(job({ random_distribution: 'normal' }).distribution).toEqual({ kind: 'normal', devPercent: 0 });
-    expect(job({ random_distribution: 'normal:5' }).distribution).toEqual({ kind: 'normal', devPercent: 5 });
+    expect(job({ random_distribution: 'pareto:0.2' }).distribution).toEqual({
+      kind: 'pareto',
+      h: 0.2,
+    });
+    expect(job({ random_distribution: 'normal' }).distribution).toEqual({
+      kind: 'normal',
+      devPercent: 0,
+    });
+    expect(job({ random_distribution: 'normal:5' }).distribution).toEqual({
+      kind: 'normal',
+      devPercent: 5,
+    });
     expect(job({ rate_iops: '500,200' }).rateIops).toEqual([500, 200]);
     expect(job({ rate_iops: '1000' }).rateIops).toEqual([1000, 1000]);
     expect(job({ verify: 'crc32c-intel' }).verify).toBe('crc32c');

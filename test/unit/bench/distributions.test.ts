@@ -32,7 +32,7 @@ describe('random distributions (fio lib/zipf.c, lib/gauss.c)', () => {
     // Gray et al.'s generator is exact for ranks 1 and 2 and approximate after; check the head.
     for (const r of [1, 2]) {
       const p = r ** -theta / norm;
-      const sd = Math.sqrt((DRAWS * p * (1 - p)));
+      const sd = Math.sqrt(DRAWS * p * (1 - p));
       expect(Math.abs(counts[r - 1] - DRAWS * p)).toBeLessThan(5 * sd);
     }
     // Mass in the top 10% of ranks, within 3 percentage points of the law.
@@ -51,7 +51,7 @@ describe('random distributions (fio lib/zipf.c, lib/gauss.c)', () => {
     expect(hot / DRAWS).toBeLessThan(0.81);
   });
 
-  it('normal:D is centred with σ = D% of the range; plain normal has fio\'s σ = range/12', () => {
+  it("normal:D is centred with σ = D% of the range; plain normal has fio's σ = range/12", () => {
     const n = 100_000;
     const stats = (d: NormalDistribution) => {
       let sum = 0;

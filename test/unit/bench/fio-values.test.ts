@@ -83,11 +83,15 @@ describe('fio booleans, ranges and per-direction lists', () => {
 describe('verify_pattern', () => {
   // fio 3.33 wrote these bytes for these patterns (xxd of the written file).
   it('takes 0x hex as a big-endian byte string', () => {
-    expect(parsePattern('verify_pattern', '0xdeadbeef')).toEqual(Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+    expect(parsePattern('verify_pattern', '0xdeadbeef')).toEqual(
+      Buffer.from([0xde, 0xad, 0xbe, 0xef]),
+    );
     expect(parsePattern('verify_pattern', '0xab')).toEqual(Buffer.from([0xab]));
   });
   it('stores a decimal little-endian in as few bytes as it needs', () => {
-    expect(parsePattern('verify_pattern', '305419896')).toEqual(Buffer.from([0x78, 0x56, 0x34, 0x12]));
+    expect(parsePattern('verify_pattern', '305419896')).toEqual(
+      Buffer.from([0x78, 0x56, 0x34, 0x12]),
+    );
   });
   it('takes a quoted string as its bytes', () => {
     expect(parsePattern('verify_pattern', '"abc"')).toEqual(Buffer.from('abc'));

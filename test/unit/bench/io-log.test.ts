@@ -17,7 +17,9 @@ describe("fio's log files", () => {
     plain.add(0.4, 0, 4096, 8192, 12345.6);
     plain.add(2.9, 1, 8192, 0, 999);
     await plain.write(3);
-    expect(readFileSync(join(dir, 'a_clat.1.log'), 'utf8')).toBe('0, 12346, 0, 4096\n2, 999, 1, 8192\n');
+    expect(readFileSync(join(dir, 'a_clat.1.log'), 'utf8')).toBe(
+      '0, 12346, 0, 4096\n2, 999, 1, 8192\n',
+    );
     const withOffset = new IoLog('lat', join(dir, 'b_lat.1.log'), 0, true);
     withOffset.add(1, 0, 4096, 8192, 5);
     await withOffset.write(1);
@@ -47,10 +49,16 @@ describe("fio's log files", () => {
     feed(30, 1, 1000);
     feed(150, 0, 50);
     await Promise.all([lat.write(200), iops.write(200), bw.write(200)]);
-    expect(readFileSync(join(dir, 'd_clat.1.log'), 'utf8')).toBe('100, 200, 0, 0\n100, 1000, 1, 0\n200, 50, 0, 0\n');
-    expect(readFileSync(join(dir, 'd_iops.1.log'), 'utf8')).toBe('100, 20, 0, 0\n100, 10, 1, 0\n200, 10, 0, 0\n');
+    expect(readFileSync(join(dir, 'd_clat.1.log'), 'utf8')).toBe(
+      '100, 200, 0, 0\n100, 1000, 1, 0\n200, 50, 0, 0\n',
+    );
+    expect(readFileSync(join(dir, 'd_iops.1.log'), 'utf8')).toBe(
+      '100, 20, 0, 0\n100, 10, 1, 0\n200, 10, 0, 0\n',
+    );
     // Two 4 KiB reads in 100 ms: 80 KiB/s.
-    expect(readFileSync(join(dir, 'd_bw.1.log'), 'utf8')).toBe('100, 80, 0, 0\n100, 40, 1, 0\n200, 40, 0, 0\n');
+    expect(readFileSync(join(dir, 'd_bw.1.log'), 'utf8')).toBe(
+      '100, 80, 0, 0\n100, 40, 1, 0\n200, 40, 0, 0\n',
+    );
   });
 });
 

@@ -4,7 +4,11 @@
  * quantile function), never from the code under test.
  */
 import { expect, it } from 'vitest';
-import { FIO_DEFAULT_PERCENTILES, LatencyStat, percentilesOfBins } from '../../../src/bench/stats/latency-stat.js';
+import {
+  FIO_DEFAULT_PERCENTILES,
+  LatencyStat,
+  percentilesOfBins,
+} from '../../../src/bench/stats/latency-stat.js';
 
 /** HDR with 3 significant digits: a bucket is at most 1/1024 of its value wide; half that off the middle. */
 const HDR_RELATIVE_ERROR = 1 / 1024;
@@ -52,7 +56,7 @@ export function latencyStatCases(): void {
     const n = 100_000;
     for (let i = 0; i < n; i++) s.record(1e6 + (1e6 * i) / n);
     for (const [p, v] of s.percentiles()) {
-      const expected = 1e6 + 1e6 * (Math.ceil((p / 100) * n) - 1) / n;
+      const expected = 1e6 + (1e6 * (Math.ceil((p / 100) * n) - 1)) / n;
       expect(Math.abs(v - expected)).toBeLessThanOrEqual(expected * HDR_RELATIVE_ERROR);
     }
     s.dispose();

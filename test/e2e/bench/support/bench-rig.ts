@@ -24,7 +24,11 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -41,15 +45,21 @@ export const runBench = (args: readonly string[], env?: NodeJS.ProcessEnv) =>
   run(process.execPath, [BENCH_BIN, ...args], env);
 
 export function missingTools(tools: readonly string[]): string[] {
-  return tools.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0);
+  return tools.filter(
+    (t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0,
+  );
 }
 
 /** True when the suite can run; otherwise skips (locally) or fails (CI=true) with the reason. */
 export function preflight(t: Test, tools: readonly string[]): boolean {
   const missing = missingTools(tools);
   const problems = [
-    ...(missing.length ? [`missing tools: ${missing.join(', ')} (node tools/ensure-tools.mjs)`] : []),
-    ...(existsSync(join(ROOT, 'dist', 'cli', 'nvmf-bench.js')) ? [] : ['dist/ is not built (npm run build)']),
+    ...(missing.length
+      ? [`missing tools: ${missing.join(', ')} (node tools/ensure-tools.mjs)`]
+      : []),
+    ...(existsSync(join(ROOT, 'dist', 'cli', 'nvmf-bench.js'))
+      ? []
+      : ['dist/ is not built (npm run build)']),
   ];
   if (problems.length === 0) return true;
   if (CI) t.fail(problems.join('; '));
@@ -89,7 +99,18 @@ export async function startNbdkit(size: string, dir: string): Promise<NbdkitServ
   const pidFile = join(dir, `nbdkit-${port}.pid`);
   const child: ChildProcess = spawn(
     'nbdkit',
-    ['-f', '--exit-with-parent', '-i', '127.0.0.1', '-p', String(port), '-P', pidFile, 'memory', size],
+    [
+      '-f',
+      '--exit-with-parent',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-P',
+      pidFile,
+      'memory',
+      size,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

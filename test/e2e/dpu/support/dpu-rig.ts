@@ -12,6 +12,7 @@ import {
   CI,
   bin,
   isBuilt,
+  killIfRunning,
   missingTools,
   onExitSync,
   runBin,
@@ -59,14 +60,7 @@ export async function farm(dir: string, ...args: string[]): Promise<RunResult> {
 /** Kills every node recorded in DIR/farm.json, synchronously (the exit-time safety net). */
 function killFarmSync(dir: string): void {
   const info = JSON.parse(readFileSync(join(dir, 'farm.json'), 'utf8')) as FarmInfo;
-  for (const n of info.nodes) {
-    if (n.pid === null) continue;
-    try {
-      process.kill(n.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  for (const n of info.nodes) if (n.pid !== null) killIfRunning(n.pid, n.subnqn);
 }
 
 const guardedFarms = new Set<string>();

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,4 +209,14 @@ process.on('exit', () => {
 
 export function onExitSync(action: () => void): void {
   exitActions.push(action);
+}
+
+/** SIGKILLs `pid` only if it still runs a command line containing `marker` (pids get reused). */
+export function killIfRunning(pid: number, marker: string): void {
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker)) return;
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }

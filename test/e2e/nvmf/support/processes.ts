@@ -49,7 +49,9 @@ export const isBuilt = (): boolean =>
 
 export async function tempDir(prefix: string): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `nvmf-e2e-${prefix}-`));
-  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+  // NVMF_E2E_KEEP=1 keeps the files (captures, logs) for a look after a failure.
+  const keep = process.env.NVMF_E2E_KEEP === '1';
+  return { path, remove: async () => (keep ? undefined : rm(path, { recursive: true, force: true })) };
 }
 
 /** A long-running child; its output lines are kept and can be waited for. */

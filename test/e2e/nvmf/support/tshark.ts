@@ -10,6 +10,8 @@ const CAPTURE_SETTLE_MS = 1000;
 export const EXPERT_ERROR = 0x00800000;
 
 export class Capture {
+  private stopped = false;
+
   private constructor(
     private readonly child: Child,
     readonly file: string,
@@ -23,8 +25,15 @@ export class Capture {
     return new Capture(child, file);
   }
 
-  /** Stops the capture (SIGINT makes tshark write out what it has) and waits for it. */
+  /**
+   * Stops the capture and waits for tshark to exit. Packets still in the kernel's capture buffer
+   * when the signal arrives are lost, so the traffic gets the same settle time first; SIGINT
+   * then makes tshark write out what it has.
+   */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await new Promise((r) => setTimeout(r, CAPTURE_SETTLE_MS));
     await this.child.stop('SIGINT');
   }
 }
