@@ -22,6 +22,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -112,17 +113,17 @@ function parseBytes(text) {
   return Number(m[1]) * { '': 1, k: KIB, m: KIB ** 2, g: KIB ** 3 }[m[2].toLowerCase()];
 }
 
-/** CPU microseconds (user+system, all threads) a process used so far. */
+/** CPU microseconds (user, system; all threads) a process used so far. */
 function procCpuMicros(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 (utime, stime) are at 11 and 12 after the command name.
-  return ((Number(f[11]) + Number(f[12])) / CLK_TCK) * MICROS_PER_SECOND;
+  const us = (ticks) => (Number(ticks) / CLK_TCK) * MICROS_PER_SECOND;
+  return { user: us(f[11]), system: us(f[12]) };
 }
 
 function selfCpuMicros() {
-  const u = process.cpuUsage();
-  return u.user + u.system;
+  return process.cpuUsage();
 }
 
 function nodeArgs(prof, name) {
@@ -224,10 +225,18 @@ async function drive({ qd, warmup, seconds, op, peerCpu, peerPid, prof, profName
     ops: n,
     seconds: wall,
     iops: n / wall,
-    hostUsPerOp: (cpu1 - cpu0) / n,
-    peerUsPerOp: (peer1 - peer0) / n,
-    hostCpuPct: ((cpu1 - cpu0) / (wall * MICROS_PER_SECOND)) * 100,
-    peerCpuPct: ((peer1 - peer0) / (wall * MICROS_PER_SECOND)) * 100,
+    ...cpuFields('host', cpu0, cpu1, n, wall),
+    ...cpuFields('peer', peer0, peer1, n, wall),
+  };
+}
+
+/** CPU per op (all, system part) and percent of one CPU between two {user, system} readings. */
+function cpuFields(who, a, b, n, wall) {
+  const total = b.user + b.system - a.user - a.system;
+  return {
+    [`${who}UsPerOp`]: total / n,
+    [`${who}SysUsPerOp`]: (b.system - a.system) / n,
+    [`${who}CpuPct`]: (total / (wall * MICROS_PER_SECOND)) * 100,
   };
 }
 
@@ -316,6 +325,118 @@ async function runNvmf(o) {
   }
 }
 
+/**
+ * Both ends in this process over an in-memory socket pair (MemorySocket): what the protocol code
+ * costs in user space per op, without the kernel and without the scheduler of a loaded machine,
+ * which make two-process figures swing ±50% here. `loop-raw` is the same pair with the raw
+ * ping-pong, the floor of this setup (stream machinery and one copy per batch).
+ */
+class MemorySocket extends Duplex {
+  constructor() {
+    super();
+    this.peer = undefined;
+    this.remoteAddress = '127.0.0.1';
+    this.remotePort = 0;
+    this.pending = [];
+    this.scheduled = false;
+  }
+  setNoDelay() {
+    return this;
+  }
+  setKeepAlive() {
+    return this;
+  }
+  _read() {}
+  // A corked batch reaches the peer as one chunk, a macrotask later, like a writev through the
+  // kernel; the copy stands for the kernel's.
+  _writev(chunks, cb) {
+    this.deliver(chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk)));
+    cb();
+  }
+  _write(chunk, _enc, cb) {
+    this.deliver(chunk);
+    cb();
+  }
+  _final(cb) {
+    setImmediate(() => this.peer.push(null));
+    cb();
+  }
+  _destroy(err, cb) {
+    setImmediate(() => this.peer?.destroy());
+    cb(err);
+  }
+  deliver(buf) {
+    this.pending.push(buf);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+      this.pending = [];
+      this.peer.push(all);
+    });
+  }
+}
+
+function memorySocketPair() {
+  const a = new MemorySocket();
+  const b = new MemorySocket();
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+async function runLoop(o) {
+  // The target's listener and the host's connect meet in memory instead of on loopback TCP.
+  let server;
+  const createServer = net.createServer;
+  const connect = net.connect;
+  net.createServer = (...args) => (server = createServer(...args));
+  net.connect = () => {
+    const [client, side] = memorySocketPair();
+    setImmediate(() => server.emit('connection', side));
+    return client;
+  };
+  const { NvmfTarget } = await import(pathToFileURL(path.join(o.dist, 'target', 'index.js')));
+  const { MemoryBdev } = await import(pathToFileURL(path.join(o.dist, 'bdev', 'index.js')));
+  const { openRemoteBdev } = await import(pathToFileURL(path.join(o.dist, 'initiator', 'index.js')));
+  const target = new NvmfTarget({});
+  const sub = target.addSubsystem({ nqn: NQN, allowAnyHost: true, allowedHosts: [] });
+  const size = parseBytes(o.size);
+  sub.addNamespace(new MemoryBdev({ name: 'mem0', blockSize: 4096, blockCount: size / 4096 }));
+  await target.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const bdev = await openRemoteBdev(
+      { traddr: '127.0.0.1', trsvcid: 4420, subnqn: NQN },
+      { nrIoQueues: 1, queueDepth: 128, kato: 0 },
+    );
+    try {
+      const blocksPerIo = o.bs / bdev.blockSize;
+      const next = offsets(o, bdev.blockCount, blocksPerIo);
+      return await drive({
+        ...o,
+        syscalls: false,
+        op: () => bdev.read(next(), blocksPerIo),
+        peerCpu: () => ({ user: 0, system: 0 }),
+        profName: 'loop',
+      });
+    } finally {
+      await bdev.close();
+    }
+  } finally {
+    await target.close();
+    net.createServer = createServer;
+    net.connect = connect;
+  }
+}
+
+/** The raw ping-pong of runRaw over the in-memory pair, both ends in this process. */
+async function runLoopRaw(o) {
+  const [client, side] = memorySocketPair();
+  rawResponder(side, o.bs);
+  return pingPong(o, client, () => ({ user: 0, system: 0 }), undefined, 'loop-raw');
+}
+
 /** The raw server: per 72-byte request, a 24-byte header, `bs` payload and 24-byte trailer. */
 function rawServer(o) {
   const header = Buffer.alloc(RAW_HEADER_BYTES, 1);
@@ -399,41 +520,46 @@ async function runNbdkit(o) {
     await sleep(500);
     const out = path.join('/tmp', `profile-nvmf-fio-${process.pid}.json`);
     const cpu0 = procCpuMicros(nbdkit.pid);
+    const fioArgs = [
+      '--name=t',
+      '--ioengine=nbd',
+      `--uri=nbd://127.0.0.1:${port}`,
+      `--rw=${o.rw}`,
+      `--bs=${o.bs}`,
+      `--iodepth=${o.qd}`,
+      `--ramp_time=${o.warmup}`,
+      `--runtime=${o.seconds}`,
+      '--time_based',
+      '--output-format=json',
+      `--output=${out}`,
+    ];
+    // The shell's children times (stat fields 16, 17) hold fio's and its job process's CPU.
     const fio = spawnSync(
-      'fio',
-      [
-        '--name=t',
-        '--ioengine=nbd',
-        `--uri=nbd://127.0.0.1:${port}`,
-        `--rw=${o.rw}`,
-        `--bs=${o.bs}`,
-        `--iodepth=${o.qd}`,
-        `--ramp_time=${o.warmup}`,
-        `--runtime=${o.seconds}`,
-        '--time_based',
-        '--output-format=json',
-        `--output=${out}`,
-      ],
-      { encoding: 'utf8' },
+      'sh',
+      ['-c', 'fio "$@" >&2 || exit 1; cat /proc/$$/stat', 'sh', ...fioArgs],
+      {
+        encoding: 'utf8',
+      },
     );
     const cpu1 = procCpuMicros(nbdkit.pid);
     if (fio.status !== 0) throw new Error(`fio failed: ${fio.stderr}`);
+    const shStat = fio.stdout.slice(fio.stdout.lastIndexOf(')') + 2).split(' ');
+    const ticks = (i) => (Number(shStat[i]) / CLK_TCK) * MICROS_PER_SECOND;
+    const fioCpu = { user: ticks(13), system: ticks(14) };
     const job = JSON.parse(readFileSync(out, 'utf8')).jobs[0];
     rmSync(out, { force: true });
     const wall = job.read.runtime / 1000;
-    const ops = job.read.total_ios;
-    // fio's usr_cpu/sys_cpu are percent of one CPU over the job's whole run time (with ramp).
-    const fioCpu = ((job.usr_cpu + job.sys_cpu) / 100) * (o.seconds + o.warmup) * MICROS_PER_SECOND;
-    const totalOps = ops * ((o.seconds + o.warmup) / wall);
+    // fio and nbdkit also worked through the ramp (and fio its start): spread their CPU over
+    // the operations of ramp + run alike.
+    const whole = o.seconds + o.warmup;
+    const totalOps = job.read.total_ios * (whole / wall);
+    const zero = { user: 0, system: 0 };
     return {
-      ops,
+      ops: job.read.total_ios,
       seconds: wall,
       iops: job.read.iops,
-      hostUsPerOp: fioCpu / totalOps,
-      // nbdkit also served the ramp: spread its CPU over ramp + measured ops alike.
-      peerUsPerOp: (cpu1 - cpu0) / totalOps,
-      hostCpuPct: job.usr_cpu + job.sys_cpu,
-      peerCpuPct: ((cpu1 - cpu0) / ((o.seconds + o.warmup) * MICROS_PER_SECOND)) * 100,
+      ...cpuFields('host', zero, fioCpu, totalOps, whole),
+      ...cpuFields('peer', cpu0, cpu1, totalOps, whole),
     };
   } finally {
     nbdkit.kill('SIGTERM');
@@ -452,8 +578,8 @@ function format(name, r, bs) {
     : '';
   return (
     `${name.padEnd(7)} ${Math.round(r.iops).toString().padStart(7)} IOPS ${mib.toFixed(0).padStart(6)} MiB/s` +
-    `  host ${r.hostUsPerOp.toFixed(2).padStart(6)} µs/op (${r.hostCpuPct.toFixed(0)}% cpu)` +
-    `  server ${r.peerUsPerOp.toFixed(2).padStart(6)} µs/op (${r.peerCpuPct.toFixed(0)}% cpu)` +
+    `  host ${r.hostUsPerOp.toFixed(2).padStart(6)} µs/op (sys ${r.hostSysUsPerOp.toFixed(2)}, ${r.hostCpuPct.toFixed(0)}% cpu)` +
+    `  server ${r.peerUsPerOp.toFixed(2).padStart(6)} µs/op (sys ${r.peerSysUsPerOp.toFixed(2)}, ${r.peerCpuPct.toFixed(0)}% cpu)` +
     `  total ${(r.hostUsPerOp + r.peerUsPerOp).toFixed(2)} µs/op` +
     syscalls
   );

@@ -70,17 +70,18 @@ export function resultsMarkdown(r) {
       '',
     );
   }
-  if (r.profile.length) {
+  for (const p of r.profiles ?? []) {
+    if (p.rows.length === 0) continue;
     lines.push(
-      '## Where nvmf-target spends its time (4 KiB randread QD32)',
+      `## Where nvmf-target spends its time (${p.label})`,
       '',
-      '`node --cpu-prof` of a target process serving one such run (its whole life, start-up included);',
-      'self time as a share of busy (non-idle) time, top entries:',
+      '`node --cpu-prof` of a target process serving one such run (its whole life, start-up and',
+      'prefill included); self time as a share of busy (non-idle) time, top entries:',
       '',
       '| self % | function | location |',
       '| ---: | --- | --- |',
-      ...r.profile.map(
-        (p) => `| ${p.percent.toFixed(1)} | ${p.name || '(anonymous)'} | ${p.location} |`,
+      ...p.rows.map(
+        (row) => `| ${row.percent.toFixed(1)} | ${row.name || '(anonymous)'} | ${row.location} |`,
       ),
       '',
     );

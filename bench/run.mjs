@@ -7,7 +7,8 @@
 //  2. References measured in the same run: a bare Node TCP pump moving the same bytes
 //     (bench/tcp-pump.mjs), and real fio --ioengine=nbd on `nbdkit memory` (4 KiB randread QD32).
 //  3. nvmf-bench --ioengine=nbd against the same nbdkit, for the nvmf-bench / fio ratio.
-//  4. A CPU profile (node --cpu-prof) of nvmf-target serving 4 KiB randread QD32.
+//  4. CPU profiles (node --cpu-prof) of nvmf-target serving 4 KiB randread QD32 and 128 KiB
+//     sequential reads.
 //
 // Options: --runtime=SECONDS (default 10)  --out=FILE (default bench/RESULTS.md)  --stdout
 //          --no-profile  --no-fio
@@ -33,7 +34,7 @@ import {
 
 const BIN = (name) => join(ROOT, 'bin', `${name}.js`);
 const NQN = 'nqn.2024-01.io.nvmf-dpu:bench';
-const NAMESPACE = 'mem:1GiB:4096';
+const NAMESPACE = 'mem:256MiB:4096';
 const NBDKIT_SIZE = '1G';
 const PROFILE_TOP = 15;
 const US_PER_S = 1e6;
@@ -192,25 +193,26 @@ async function nbdComparison() {
   return out;
 }
 
-async function targetProfile() {
-  const profDir = join(tmp, 'prof');
+/** A fresh target under `node --cpu-prof`, serving one workload; its profile summarised. */
+async function targetProfile(workload) {
+  const profDir = join(tmp, `prof-${slug(workload.label)}`);
   const t = await startServer(
     process.execPath,
     targetArgs(['--cpu-prof', `--cpu-prof-dir=${profDir}`]),
   );
-  benchRun(
-    'profiled 4 KiB randread QD32',
-    ['--ioengine=nvmf', nvmfFilename(t.host, t.port)],
-    WORKLOADS[1].args,
-    t.child.pid,
-  );
+  const nvmf = ['--ioengine=nvmf', nvmfFilename(t.host, t.port)];
+  if (workload.args.some((a) => a.startsWith('--rw=') && a.endsWith('read'))) {
+    benchRun('profile prefill', nvmf, ['--rw=write', '--bs=1m', '--iodepth=4'], t.child.pid);
+  }
+  benchRun(`profiled ${workload.label}`, nvmf, workload.args, t.child.pid);
   await stop(t.child);
   const file = existsSync(profDir)
     ? readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
     : undefined;
-  return file
+  const rows = file
     ? summarizeProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')), PROFILE_TOP)
     : [];
+  return { label: workload.label, rows };
 }
 
 async function main() {
@@ -241,7 +243,10 @@ async function main() {
   await stop(pump.child);
 
   const nbd = !args['no-fio'] && has('fio') && has('nbdkit') ? await nbdComparison() : {};
-  const profile = args['no-profile'] ? [] : await targetProfile();
+  const profiles = [];
+  if (!args['no-profile']) {
+    for (const w of [WORKLOADS[1], WORKLOADS[4]]) profiles.push(await targetProfile(w));
+  }
 
   const md = resultsMarkdown({
     info,
@@ -253,7 +258,7 @@ async function main() {
     pump4k,
     pump128k,
     ...nbd,
-    profile,
+    profiles,
     commands,
   });
   if (args.stdout) process.stdout.write(md);

@@ -63,16 +63,31 @@ export abstract class BaseBdev implements Bdev {
   protected abstract deallocateRanges(ranges: readonly LbaRange[]): Promise<void>;
   protected abstract closeBdev(): Promise<void>;
 
-  async read(lba: number, blocks: number): Promise<Buffer> {
-    return this.run('read', () => {
+  /**
+   * run() unrolled for the data path's most frequent operation: the same checks, counters and
+   * errors, with one `then` on the leaf's promise instead of async wrappers and a closure.
+   */
+  read(lba: number, blocks: number): Promise<Buffer> {
+    let pending: Promise<Buffer>;
+    try {
+      this.checkOpen('read');
       checkRange(this, lba, blocks);
-      return this.readBlocks(lba, blocks);
-    }).then((buf) => {
-      this.stats.readOps++;
-      this.stats.readBytes += buf.length;
-      return buf;
-    });
+      pending = this.readBlocks(lba, blocks);
+    } catch (err) {
+      return Promise.reject(this.failure('read', err));
+    }
+    return pending.then(this.readDone, this.readFailed);
   }
+
+  private readonly readDone = (buf: Buffer): Buffer => {
+    this.stats.readOps++;
+    this.stats.readBytes += buf.length;
+    return buf;
+  };
+
+  private readonly readFailed = (err: unknown): never => {
+    throw this.failure('read', err);
+  };
 
   async write(lba: number, data: Buffer, opts?: WriteOptions): Promise<void> {
     await this.run('write', () => {
@@ -120,17 +135,26 @@ export abstract class BaseBdev implements Bdev {
    */
   protected async run<T>(what: string, op: () => Promise<T>): Promise<T> {
     try {
-      if (this.closed) {
-        throw new NvmeStatusError(
-          StatusCodeType.Generic,
-          GenericStatus.NamespaceNotReady,
-          `${this.name}: ${what} after close`,
-        );
-      }
+      this.checkOpen(what);
       return await op();
     } catch (err) {
-      this.stats.errors++;
-      throw toStatusError(err, `${this.name}: ${what}`);
+      throw this.failure(what, err);
     }
+  }
+
+  private checkOpen(what: string): void {
+    if (this.closed) {
+      throw new NvmeStatusError(
+        StatusCodeType.Generic,
+        GenericStatus.NamespaceNotReady,
+        `${this.name}: ${what} after close`,
+      );
+    }
+  }
+
+  /** Counts a failed operation and gives the NvmeStatusError it surfaces as. */
+  private failure(what: string, err: unknown): NvmeStatusError {
+    this.stats.errors++;
+    return toStatusError(err, `${this.name}: ${what}`);
   }
 }

@@ -26,45 +26,15 @@ import { NvmeStatusError, StatusCodeType, GenericStatus, PathStatus } from '../n
 import { resolveHostIdentity } from './host-identity.js';
 import { keepAliveCommand, type ControllerIdentity } from './commands.js';
 import { RemoteBdev } from './remote-bdev.js';
+import {
+  type HostControllerOptions,
+  type ResolvedControllerOptions,
+  resolveControllerOptions,
+} from './controller-options.js';
+
+export type { HostControllerOptions };
 
 export type ControllerState = 'connecting' | 'live' | 'deleted';
-
-export interface HostControllerOptions {
-  traddr: string;
-  trsvcid: string | number;
-  subnqn: string;
-  /** Default: this process's generated `nqn.2014-08.org.nvmexpress:uuid:<uuid>`. */
-  hostnqn?: string;
-  /** Host Identifier as a UUID; default: the host NQN's UUID or the process's. */
-  hostid?: string;
-  /** I/O queues to ask for (Set Features Number of Queues); default 2. */
-  nrIoQueues?: number;
-  /** Entries per I/O queue (SQSIZE = queueDepth - 1); default 128, capped by CAP.MQES and MAXCMD. */
-  queueDepth?: number;
-  hdgst?: boolean;
-  ddgst?: boolean;
-  /** Keep Alive Timeout in ms (Connect KATO); keep-alives go out every kato/2. 0 disables. Default 5000 (0 for discovery). */
-  kato?: number;
-  /** A command not completed within this fails and the controller reconnects; default 30000, 0 = never. */
-  commandTimeoutMs?: number;
-  /** First reconnect delay; default 1000 ms, doubling per failed attempt up to maxReconnectDelayMs. */
-  reconnectDelayMs?: number;
-  /** Default 30000 ms. */
-  maxReconnectDelayMs?: number;
-  /** Give up and go to 'deleted' this long after a loss; default 600000 (Linux ctrl_loss_tmo); 0 = at once; Infinity = never. */
-  ctrlLossTimeoutMs?: number;
-  /** I/O waits for a reconnect and is retried until this long after a loss; default 0 = fail at once (Linux fast_io_fail_tmo). */
-  fastIoFailTmoMs?: number;
-  /** Times one I/O command is sent again after a lost connection or timeout; default 5 (Linux nvme_max_retries). */
-  maxRetries?: number;
-  /** TCP connect + ICReq/ICResp bound; default 10000 ms. */
-  connectTimeoutMs?: number;
-  /** Bound on the shutdown handshake in close(); default 5000 ms (Linux shutdown_timeout). */
-  shutdownTimeoutMs?: number;
-  logger?: Logger;
-}
-
-type Resolved = Required<Omit<HostControllerOptions, 'hostnqn' | 'hostid' | 'logger' | 'trsvcid'>>;
 
 export interface HostControllerEvents {
   state: [ControllerState];
@@ -76,7 +46,7 @@ export class HostController extends EventEmitter<HostControllerEvents> {
   readonly traddr: string;
   readonly trsvcid: string;
   private readonly hostid: Buffer;
-  private readonly opt: Resolved;
+  private readonly opt: ResolvedControllerOptions;
   private readonly log: Logger;
   private assoc: Association | undefined;
   /** The most recent live association, kept for identity and geometry while reconnecting. */
@@ -106,24 +76,7 @@ export class HostController extends EventEmitter<HostControllerEvents> {
     const identity = resolveHostIdentity(o.hostnqn, o.hostid);
     this.hostnqn = identity.hostnqn;
     this.hostid = identity.hostid;
-    const discovery = o.subnqn === DISCOVERY_NQN;
-    this.opt = {
-      traddr: o.traddr,
-      subnqn: o.subnqn,
-      nrIoQueues: o.nrIoQueues ?? 2,
-      queueDepth: Math.max(2, o.queueDepth ?? 128),
-      hdgst: o.hdgst ?? false,
-      ddgst: o.ddgst ?? false,
-      kato: o.kato ?? (discovery ? 0 : 5000),
-      commandTimeoutMs: o.commandTimeoutMs ?? 30_000,
-      reconnectDelayMs: Math.max(1, o.reconnectDelayMs ?? 1000),
-      maxReconnectDelayMs: o.maxReconnectDelayMs ?? 30_000,
-      ctrlLossTimeoutMs: o.ctrlLossTimeoutMs ?? 600_000,
-      fastIoFailTmoMs: o.fastIoFailTmoMs ?? 0,
-      maxRetries: o.maxRetries ?? 5,
-      connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
-      shutdownTimeoutMs: o.shutdownTimeoutMs ?? 5000,
-    };
+    this.opt = resolveControllerOptions(o);
     this.log = (o.logger ?? pino({ level: 'silent' })).child({
       subnqn: o.subnqn,
       traddr: `${o.traddr}:${port}`,
@@ -224,6 +177,7 @@ export class HostController extends EventEmitter<HostControllerEvents> {
   ioCommand(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion> {
     const requeue = this.opt.fastIoFailTmoMs > 0;
     if (this.current === 'live' && this.assoc) {
+      if (this.assoc.io.length === 0) return Promise.reject(this.noIoQueues(what));
       const sent = this.ioQueue(what).submit(sqe, io, what);
       return requeue ? sent.catch((err: unknown) => this.retry(err, sqe, io, what, 1)) : sent;
     }
@@ -231,9 +185,14 @@ export class HostController extends EventEmitter<HostControllerEvents> {
     return this.retry(undefined, sqe, io, what, 0);
   }
 
+  private noIoQueues(what: string) {
+    return this.notLive(`${what} (no I/O queues were granted)`);
+  }
+
+  /** The next I/O queue, round robin; throws (inside `retry`) when none was granted. */
   private ioQueue(what: string) {
     const queues = this.assoc!.io;
-    if (queues.length === 0) throw this.notLive(`${what} (no I/O queues were granted)`);
+    if (queues.length === 0) throw this.noIoQueues(what);
     return queues[this.rr++ % queues.length];
   }
 

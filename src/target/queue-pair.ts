@@ -83,24 +83,35 @@ export class QueuePair {
     this.stateValue = next;
   }
 
-  /** The CommandHandler the transport calls, once per command. */
-  readonly handle = async (sqe: Buffer, data: Buffer | undefined): Promise<CommandResponse> => {
-    const ctrl = this.controllerValue;
-    ctrl?.restartKeepAlive();
+  /**
+   * The CommandHandler the transport calls, once per command. Not an async function: an I/O
+   * command pays for its bdev's promise and this one, not for a chain of async wrappers.
+   */
+  readonly handle = (sqe: Buffer, data: Buffer | undefined): Promise<CommandResponse> => {
+    this.controllerValue?.restartKeepAlive();
+    let result: Promise<CommandResponse> | CommandResponse;
     try {
-      return await this.dispatch(sqe, data);
+      result = this.dispatch(sqe, data);
     } catch (err) {
-      const response = toNvmeStatus(err);
-      this.log.debug(
-        { err, command: this.describe(sqe), status: response.status },
-        'command failed',
-      );
-      if (this.controllerValue) this.recordError(this.controllerValue, sqe, response.status);
-      return response;
+      return Promise.resolve(this.failed(sqe, err));
     }
+    return result instanceof Promise
+      ? result.then(undefined, (err: unknown) => this.failed(sqe, err))
+      : Promise.resolve(result);
   };
 
-  private async dispatch(sqe: Buffer, data: Buffer | undefined): Promise<CommandResponse> {
+  /** A command's error becomes its CQE status, and an Error Information log entry. */
+  private failed(sqe: Buffer, err: unknown): CommandResponse {
+    const response = toNvmeStatus(err);
+    this.log.debug({ err, command: this.describe(sqe), status: response.status }, 'command failed');
+    if (this.controllerValue) this.recordError(this.controllerValue, sqe, response.status);
+    return response;
+  }
+
+  private dispatch(
+    sqe: Buffer,
+    data: Buffer | undefined,
+  ): Promise<CommandResponse> | CommandResponse {
     if (sqe[SQE_OPCODE] === FABRICS_OPCODE) return this.fabrics(sqe, data);
     const ctrl = this.controllerValue;
     if (!ctrl || this.stateValue === QueuePairState.AwaitingConnect) {

@@ -88,6 +88,9 @@ export interface JobSpec {
 export const DEFAULT_RWMIXREAD = 50;
 export const DEFAULT_IOENGINE = 'bdev';
 const PERCENT_MAX = 100;
+/** Upper bounds that keep one process sane (fio has its own limits of the same order). */
+const MAX_IODEPTH = 65_536;
+const MAX_NUMJOBS = 4096;
 
 export const hasReads = (j: Pick<JobSpec, 'rw'>): boolean =>
   j.rw !== 'write' && j.rw !== 'randwrite';
@@ -179,8 +182,8 @@ export function resolveJobOptions(name: string, options: readonly RawOption[]): 
     random: rw.startsWith('rand'),
     rwmixread: int('rwmixread', DEFAULT_RWMIXREAD, 0, PERCENT_MAX),
     bs: resolveBlockSizes({ bs: str('bs'), bsrange: str('bsrange'), bssplit: str('bssplit') }),
-    iodepth: int('iodepth', 1, 1, 65536),
-    numjobs: int('numjobs', 1, 1, 4096),
+    iodepth: int('iodepth', 1, 1, MAX_IODEPTH),
+    numjobs: int('numjobs', 1, 1, MAX_NUMJOBS),
     size: sizeText === undefined ? undefined : parseSizeValue('size', sizeText, true),
     offset: offsetText === undefined ? { bytes: 0 } : parseSizeValue('offset', offsetText, true),
     runtimeUsec: runtime === undefined ? undefined : parseTimeUsec('runtime', runtime),

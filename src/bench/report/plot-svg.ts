@@ -13,6 +13,9 @@ const BINS_PER_DECADE = 10;
 const NS_PER_US = 1000;
 const MS_PER_SEC = 1000;
 const Y_TICKS = 4;
+const KILO = 1e3;
+const MEGA = 1e6;
+const LABEL_DIGITS = 3;
 const READ_COLOUR = '#1f77b4';
 const WRITE_COLOUR = '#d62728';
 
@@ -20,9 +23,9 @@ const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function fmt(v: number): string {
-  if (v >= 1e6) return `${(v / 1e6).toPrecision(3)}M`;
-  if (v >= 1e3) return `${(v / 1e3).toPrecision(3)}k`;
-  return v.toPrecision(3).replace(/\.?0+$/, '');
+  if (v >= MEGA) return `${(v / MEGA).toPrecision(LABEL_DIGITS)}M`;
+  if (v >= KILO) return `${(v / KILO).toPrecision(LABEL_DIGITS)}k`;
+  return v.toPrecision(LABEL_DIGITS).replace(/\.?0+$/, '');
 }
 
 interface Panel {

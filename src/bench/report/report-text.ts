@@ -33,6 +33,8 @@ const PCT_USEC_MAX = 99_999;
 const PCT_MSEC_MIN = 2_000_000;
 const PCT_MSEC_MAX = 99_999_999;
 const MIN_PCT_WIDTH = 5;
+/** fio display_lat() prints min/max with num2str(…, 6, …). */
+const LAT_FIGS = 6;
 
 /** The line fio prints for each job before it starts. */
 export function jobHeaderLine(j: JobSpec): string {
@@ -63,8 +65,8 @@ function latLine(name: string, s: LatencyStat): string {
     ];
     base = '(usec)';
   }
-  const minS = num2str(min, 6, false);
-  const maxS = num2str(max, 6, false);
+  const minS = num2str(min, LAT_FIGS, false);
+  const maxS = num2str(max, LAT_FIGS, false);
   return `    ${name} ${base}: min=${minS}, max=${maxS}, avg=${fixed(mean, 5, 2)}, stdev=${fixed(stddev, 5, 2)}`;
 }
 

@@ -62,6 +62,8 @@ export class JobRunner {
   private readonly pieces = new Map<number, Piece>();
   private recording = false;
   private stopped = false;
+  /** stop() was called: no phase starts any more. */
+  private aborted = false;
   private endAt = Infinity;
   private measureStart = 0;
   private inFlight = 0;
@@ -103,7 +105,7 @@ export class JobRunner {
       this.endAt = performance.now() + job.rampUsec / USEC_PER_MS;
       await this.runPhase('ramp', () => this.pattern.next());
       this.pattern.restart();
-      this.stopped = this.stats.error !== 0;
+      this.stopped = this.aborted || this.stats.error !== 0;
     }
     const cpu0 = process.cpuUsage();
     const ru0 = process.resourceUsage();
@@ -144,6 +146,7 @@ export class JobRunner {
 
   /** Ends the job early (Ctrl-C): no new I/O is issued; in-flight I/O completes and is counted. */
   stop(): void {
+    this.aborted = true;
     this.stopped = true;
     this.endAt = 0;
     this.verifyWrites = false;

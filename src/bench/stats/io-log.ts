@@ -22,6 +22,7 @@ const F_BS = 3;
 const F_OFFSET = 4;
 const MS_PER_SEC = 1000;
 const BYTES_PER_KIB = 1024;
+const NS_PER_MS = 1e6;
 
 export type LogKind = 'slat' | 'clat' | 'lat' | 'iops' | 'bw';
 
@@ -96,7 +97,7 @@ export class IoLog {
   /** An iops entry per I/O is 1; a bw entry per I/O is bytes per ms of its latency (fio's per-I/O rate). */
   private perIoValue(bytes: number, latNs: number): number {
     if (this.kind === 'iops') return 1;
-    if (this.kind === 'bw') return latNs > 0 ? Math.round((bytes * 1e6) / latNs) : 0;
+    if (this.kind === 'bw') return latNs > 0 ? Math.round((bytes * NS_PER_MS) / latNs) : 0;
     return Math.round(latNs);
   }
 

@@ -10,7 +10,8 @@ import { run, tempDir } from './support/processes.js';
 import { fioJobs } from './support/fio.js';
 
 const NODES = 3;
-const NODE_SIZE = '128MiB';
+const NODE_SIZE = '64MiB';
+const FIO_BYTES = 64 * 1024 * 1024;
 
 t.test('fio randwrite + crc32c verify at QD32 on a mirror: zero errors', async (t) => {
   if (!preflight(t, ['fio'])) return;
@@ -37,7 +38,7 @@ t.test('fio randwrite + crc32c verify at QD32 on a mirror: zero errors', async (
     '--rw=randwrite',
     '--bs=4k',
     '--iodepth=32',
-    '--size=128M',
+    `--size=${FIO_BYTES}`,
     '--verify=crc32c',
     '--do_verify=1',
     // fio's verify state files would land in the working directory; they are not needed here.
@@ -48,8 +49,8 @@ t.test('fio randwrite + crc32c verify at QD32 on a mirror: zero errors', async (
   t.equal(fio.code, 0, `fio exits 0 ${fio.stderr}`);
   const [job] = await fioJobs(out);
   t.equal(job.error, 0, 'fio reports no error');
-  t.equal(job.write.io_bytes, 128 * 1024 * 1024, 'every byte was written');
-  t.equal(job.read.io_bytes, 128 * 1024 * 1024, 'every byte was read back and verified');
+  t.equal(job.write.io_bytes, FIO_BYTES, 'every byte was written');
+  t.equal(job.read.io_bytes, FIO_BYTES, 'every byte was read back and verified');
   t.notMatch(fio.stderr, /verify failed|bad magic header/, 'no verify failure');
   t.same(
     dpu.logs().filter((l) => l.msg === 'mirror leg degraded'),

@@ -133,7 +133,7 @@ t.test('nvmf-ctl against nvmf-target', async (t) => {
       t.equal(ns.lbafs[ns.flbas & 0xf].ds, lbads, `nsid ${nsid} LBADS`);
     }
     const text = await nvmfCtl(['id-ns', uri, '-n', '2']);
-    t.match(text.stdout, /^lbaf  0 : ms:0   lbads:12 rp:0 \(in use\)$/m);
+    t.match(text.stdout, /^lbaf {2}0 : ms:0 {3}lbads:12 rp:0 \(in use\)$/m);
   });
 
   t.test('write a file, read it back byte for byte', async (t) => {

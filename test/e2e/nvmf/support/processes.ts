@@ -51,7 +51,10 @@ export async function tempDir(prefix: string): Promise<{ path: string; remove():
   const path = await mkdtemp(join(tmpdir(), `nvmf-e2e-${prefix}-`));
   // NVMF_E2E_KEEP=1 keeps the files (captures, logs) for a look after a failure.
   const keep = process.env.NVMF_E2E_KEEP === '1';
-  return { path, remove: async () => (keep ? undefined : rm(path, { recursive: true, force: true })) };
+  return {
+    path,
+    remove: async () => (keep ? undefined : rm(path, { recursive: true, force: true })),
+  };
 }
 
 /** A long-running child; its output lines are kept and can be waited for. */
