@@ -9,7 +9,8 @@
  *   - nbdkit: real fio (ioengine=nbd) against `nbdkit memory` (the issue 2 reference), if present.
  *
  *   node bench/profile-nvmf.mjs [--seconds 5] [--warmup 1] [--bs 4096] [--qd 32]
- *        [--rw randread|read] [--size 256MiB] [--prefill] [--runs nvmf,raw,nbdkit]
+ *        [--rw randread|read] [--size 256MiB] [--prefill] [--runs nvmf,raw,nbdkit,loop,loop-raw]
+ *        [--ops N]
  *        [--dist DIR] [--prof DIR] [--syscalls] [--json]
  *
  * --prof DIR writes V8 CPU profiles of the measured window: host-*.cpuprofile (inspector, this
@@ -43,6 +44,7 @@ const RAW_TRAILER_BYTES = 24;
 function parseArgs(argv) {
   const o = {
     seconds: 5,
+    ops: 0,
     warmup: 1,
     bs: 4096,
     qd: 32,
@@ -60,6 +62,9 @@ function parseArgs(argv) {
     const a = argv[i];
     const next = () => argv[++i];
     switch (a) {
+      case '--ops':
+        o.ops = Number(next());
+        break;
       case '--seconds':
         o.seconds = Number(next());
         break;
@@ -166,8 +171,20 @@ async function stopChild(child) {
  * Runs `qd` loops of `op()` for warmup+seconds and measures the window after the warm-up:
  * operations, wall time, this process's CPU and the peer's (`peerCpu()`).
  */
-async function drive({ qd, warmup, seconds, op, peerCpu, peerPid, prof, profName, syscalls }) {
+async function drive(o) {
+  const { qd, warmup, seconds, op, peerCpu, peerPid, prof, profName, syscalls } = o;
   let ops = 0;
+  // --ops: the windows end after a count of operations instead of a time (for instruction
+  // counting under valgrind, where time means nothing).
+  let reach = -1;
+  let reached = () => {};
+  const window = (secs, count) =>
+    o.ops > 0
+      ? new Promise((resolve) => {
+          reach = ops + count;
+          reached = resolve;
+        })
+      : sleep(secs * 1000);
   let stop = false;
   let failure;
   const loops = [];
@@ -177,6 +194,7 @@ async function drive({ qd, warmup, seconds, op, peerCpu, peerPid, prof, profName
         while (!stop) {
           await op();
           ops++;
+          if (ops === reach) reached();
         }
       })().catch((err) => {
         failure ??= err;
@@ -184,7 +202,7 @@ async function drive({ qd, warmup, seconds, op, peerCpu, peerPid, prof, profName
       }),
     );
   }
-  await sleep(warmup * 1000);
+  await window(warmup, Math.ceil(o.ops / 4));
   let session;
   if (prof) {
     session = new Session();
@@ -200,7 +218,7 @@ async function drive({ qd, warmup, seconds, op, peerCpu, peerPid, prof, profName
   const ops0 = ops;
   const cpu0 = selfCpuMicros();
   const peer0 = peerCpu();
-  await sleep(seconds * 1000);
+  await window(seconds, o.ops);
   const t1 = process.hrtime.bigint();
   const ops1 = ops;
   const cpu1 = selfCpuMicros();
@@ -399,7 +417,9 @@ async function runLoop(o) {
   };
   const { NvmfTarget } = await import(pathToFileURL(path.join(o.dist, 'target', 'index.js')));
   const { MemoryBdev } = await import(pathToFileURL(path.join(o.dist, 'bdev', 'index.js')));
-  const { openRemoteBdev } = await import(pathToFileURL(path.join(o.dist, 'initiator', 'index.js')));
+  const { openRemoteBdev } = await import(
+    pathToFileURL(path.join(o.dist, 'initiator', 'index.js'))
+  );
   const target = new NvmfTarget({});
   const sub = target.addSubsystem({ nqn: NQN, allowAnyHost: true, allowedHosts: [] });
   const size = parseBytes(o.size);
@@ -437,30 +457,62 @@ async function runLoopRaw(o) {
   return pingPong(o, client, () => ({ user: 0, system: 0 }), undefined, 'loop-raw');
 }
 
-/** The raw server: per 72-byte request, a 24-byte header, `bs` payload and 24-byte trailer. */
-function rawServer(o) {
+/** The raw server side: per 72-byte request, a 24-byte header, `bs` payload and 24-byte trailer. */
+function rawResponder(socket, bs) {
   const header = Buffer.alloc(RAW_HEADER_BYTES, 1);
-  const payload = Buffer.alloc(o.bs, 2);
+  const payload = Buffer.alloc(bs, 2);
   const trailer = Buffer.alloc(RAW_TRAILER_BYTES, 3);
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    let pending = 0;
-    socket.on('data', (chunk) => {
-      pending += chunk.length;
-      socket.cork();
-      while (pending >= RAW_REQUEST_BYTES) {
-        pending -= RAW_REQUEST_BYTES;
-        socket.write(header);
-        socket.write(payload);
-        socket.write(trailer);
-      }
-      socket.uncork();
-    });
-    socket.on('error', () => {});
+  let pending = 0;
+  socket.on('data', (chunk) => {
+    pending += chunk.length;
+    socket.cork();
+    while (pending >= RAW_REQUEST_BYTES) {
+      pending -= RAW_REQUEST_BYTES;
+      socket.write(header);
+      socket.write(payload);
+      socket.write(trailer);
+    }
+    socket.uncork();
   });
+  socket.on('error', () => {});
+}
+
+function rawServer(o) {
+  const server = net.createServer({ noDelay: true }, (socket) => rawResponder(socket, o.bs));
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(`listening on 127.0.0.1:${server.address().port}\n`);
   });
   process.on('SIGTERM', () => process.exit(0));
+}
+
+/** The raw client side: `qd` requests in flight, each a 72-byte write answered in order. */
+function pingPong(o, socket, peerCpu, peerPid, profName) {
+  const request = Buffer.alloc(RAW_REQUEST_BYTES, 4);
+  const responseBytes = RAW_HEADER_BYTES + o.bs + RAW_TRAILER_BYTES;
+  /** Completion callbacks in order; the server answers in order. */
+  const waiters = [];
+  let received = 0;
+  socket.on('data', (chunk) => {
+    received += chunk.length;
+    socket.cork();
+    while (received >= responseBytes) {
+      received -= responseBytes;
+      waiters.shift()();
+    }
+    // Uncork after the completions' continuations have written their next requests.
+    setImmediate(() => socket.uncork());
+  });
+  return drive({
+    ...o,
+    op: () =>
+      new Promise((resolve) => {
+        waiters.push(resolve);
+        socket.write(request);
+      }),
+    peerCpu,
+    peerPid,
+    profName,
+  });
 }
 
 async function runRaw(o) {
@@ -477,33 +529,9 @@ async function runRaw(o) {
   );
   const socket = net.connect({ host: '127.0.0.1', port: Number(server.match[1]), noDelay: true });
   await once(socket, 'connect');
-  const request = Buffer.alloc(RAW_REQUEST_BYTES, 4);
-  const responseBytes = RAW_HEADER_BYTES + o.bs + RAW_TRAILER_BYTES;
-  /** Completion callbacks in order; the server answers in order. */
-  const waiters = [];
-  let received = 0;
-  socket.on('data', (chunk) => {
-    received += chunk.length;
-    socket.cork();
-    while (received >= responseBytes) {
-      received -= responseBytes;
-      waiters.shift()();
-    }
-    // Uncork after the completions' continuations have written their next requests.
-    setImmediate(() => socket.uncork());
-  });
   try {
-    return await drive({
-      ...o,
-      op: () =>
-        new Promise((resolve) => {
-          waiters.push(resolve);
-          socket.write(request);
-        }),
-      peerCpu: () => procCpuMicros(server.child.pid),
-      peerPid: server.child.pid,
-      profName: 'raw-client',
-    });
+    const pid = server.child.pid;
+    return await pingPong(o, socket, () => procCpuMicros(pid), pid, 'raw-client');
   } finally {
     socket.destroy();
     await stopChild(server.child);
@@ -600,10 +628,16 @@ async function main() {
       `${o.rw} bs=${o.bs} qd=${o.qd} ${o.seconds}s after ${o.warmup}s warm-up, load ${load}, dist ${o.dist}`,
     );
   }
-  const runners = { nvmf: runNvmf, raw: runRaw, nbdkit: runNbdkit };
+  const runners = {
+    nvmf: runNvmf,
+    raw: runRaw,
+    nbdkit: runNbdkit,
+    loop: runLoop,
+    'loop-raw': runLoopRaw,
+  };
   for (const name of o.runs.split(',')) {
     const run = runners[name];
-    if (!run) throw new Error(`--runs: unknown run ${name} (nvmf, raw, nbdkit)`);
+    if (!run) throw new Error(`--runs: unknown run ${name} (${Object.keys(runners).join(', ')})`);
     results[name] = await run(o);
     if (!o.json) console.log(format(name, results[name], o.bs));
   }

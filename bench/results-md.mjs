@@ -75,8 +75,9 @@ export function resultsMarkdown(r) {
     lines.push(
       `## Where nvmf-target spends its time (${p.label})`,
       '',
-      '`node --cpu-prof` of a target process serving one such run (its whole life, start-up and',
-      'prefill included); self time as a share of busy (non-idle) time, top entries:',
+      '`node --cpu-prof` of a fresh target process serving only this run (its whole life, start-up',
+      'included; never-written blocks, so reads return zeroes); self time as a share of busy',
+      '(non-idle) time, top entries:',
       '',
       '| self % | function | location |',
       '| ---: | --- | --- |',

@@ -193,7 +193,10 @@ async function nbdComparison() {
   return out;
 }
 
-/** A fresh target under `node --cpu-prof`, serving one workload; its profile summarised. */
+/**
+ * A fresh target under `node --cpu-prof`, serving one workload and nothing else (no prefill, so
+ * reads return the memory bdev's zeroes), its profile summarised.
+ */
 async function targetProfile(workload) {
   const profDir = join(tmp, `prof-${slug(workload.label)}`);
   const t = await startServer(
@@ -201,9 +204,6 @@ async function targetProfile(workload) {
     targetArgs(['--cpu-prof', `--cpu-prof-dir=${profDir}`]),
   );
   const nvmf = ['--ioengine=nvmf', nvmfFilename(t.host, t.port)];
-  if (workload.args.some((a) => a.startsWith('--rw=') && a.endsWith('read'))) {
-    benchRun('profile prefill', nvmf, ['--rw=write', '--bs=1m', '--iodepth=4'], t.child.pid);
-  }
   benchRun(`profiled ${workload.label}`, nvmf, workload.args, t.child.pid);
   await stop(t.child);
   const file = existsSync(profDir)

@@ -13,6 +13,7 @@ import {
   optionKind,
   optionNameOf,
   optionValue,
+  resolveConfigPaths,
   type DpuConfig,
 } from '../dpu/dpu-config.js';
 import { ConfigError } from '../dpu/schema-check.js';
@@ -85,6 +86,8 @@ export async function parseDpuCommandLine(argv: string[]): Promise<DpuCommandLin
     if (typeof value === 'string') fromArgs[key] = optionValue(key, value);
     else if (value !== undefined) fromArgs[key] = value;
   }
+  // Paths on the command line are the shell's: relative to the working directory.
+  Object.assign(fromArgs, resolveConfigPaths(fromArgs, process.cwd()));
   const merged: Record<string, unknown> = { ...fromFile };
   if (LEG_SOURCES.some((k) => fromArgs[k] !== undefined)) {
     for (const k of LEG_SOURCES) delete merged[k];

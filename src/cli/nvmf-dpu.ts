@@ -117,6 +117,10 @@ async function main(): Promise<void> {
   const config = cmd.config;
   if (cmd.saveConfig) await writeFile(cmd.saveConfig, JSON.stringify(config, null, 2) + '\n');
   const log = makeLogger(config.logLevel ?? 'info');
+  // A stray rejection deep in a leg's reconnect must not take the host's disk away: log it loudly.
+  process.on('unhandledRejection', (reason) => {
+    log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection');
+  });
   try {
     await run(config, log);
   } catch (err) {

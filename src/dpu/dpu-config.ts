@@ -159,6 +159,16 @@ export function checkDpuConfig(
   return cfg;
 }
 
+/** A copy of `cfg` whose path values are absolute, taken relative to `base`. */
+export function resolveConfigPaths<T extends Record<string, unknown>>(cfg: T, base: string): T {
+  const out: Record<string, unknown> = { ...cfg };
+  for (const key of PATH_KEYS) {
+    const v = out[key];
+    if (typeof v === 'string' && !isAbsolute(v)) out[key] = resolve(base, v);
+  }
+  return out as T;
+}
+
 /** Reads a JSON config file; relative paths in it are resolved against the file's folder. */
 export async function loadDpuConfigFile(file: string): Promise<Partial<DpuConfig>> {
   let json: unknown;
@@ -170,11 +180,7 @@ export async function loadDpuConfigFile(file: string): Promise<Partial<DpuConfig
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new ConfigError(`--config ${file} must hold one JSON object`);
   }
-  const cfg = { ...(json as Record<string, unknown>) };
-  for (const key of PATH_KEYS) {
-    const v = cfg[key];
-    if (typeof v === 'string' && !isAbsolute(v)) cfg[key] = resolve(dirname(file), v);
-  }
+  const cfg = resolveConfigPaths(json as Record<string, unknown>, dirname(file));
   return cfg as Partial<DpuConfig>;
 }
 

@@ -163,10 +163,22 @@ t.test('nvmf-dpu: unix socket endpoint and a clean SIGINT', async (t) => {
     'mirror',
     '--nbd-socket',
     socket,
+    '--save-config',
+    join(dir.path, 'dpu.json'),
   ]);
   t.teardown(() => child.stop('SIGKILL'));
   const m = await child.waitForStdout(/^(nbd\+unix:\/\/\/vol0\?socket=.*)$/);
   t.equal(child.stdoutLines.length, 1, 'only the unix endpoint: no TCP listener by default');
+  t.same(
+    JSON.parse(await readFile(join(dir.path, 'dpu.json'), 'utf8')),
+    {
+      farm: join(farmDir, 'farm.json'),
+      layout: 'mirror',
+      nbdSocket: socket,
+      stateDir: join(farmDir, 'dpu'),
+    },
+    '--save-config writes the effective config, usable with --config',
+  );
   const info = await run('nbdinfo', ['--size', m[1]]);
   t.equal(info.stdout.trim(), String(16 * 1024 * 1024), `nbdinfo over the socket ${info.stderr}`);
   t.equal(

@@ -33,6 +33,13 @@ const FABRICS = 0x7f;
 const CONNECT = 0x01;
 const READ = 0x02;
 const WRITE = 0x01;
+// SGL descriptor type/subtype (NVMe Base 2.0 Figure 116, NVMe/TCP 1.0 3.3.1).
+const SGL_DATA_BLOCK = 0x0;
+const SGL_OFFSET = 0x1;
+const SGL_TRANSPORT = 0x5;
+const SGL_TRANSPORT_SUBTYPE = 0xa;
+/** The namespaces the target is started with: nsid → block size. */
+const BLOCK_SIZE: Record<number, number> = { 1: 512, 2: 4096 };
 
 interface CommandRecord {
   msg: string;
@@ -160,6 +167,9 @@ t.test('tshark validates a digest-protected NVMe/TCP session', async (t) => {
     { lba: 3600, blocks: 1 },
   ]);
   await ns.flush();
+  // IOCCSZ counts 16-byte units including the 64-byte SQE (NVMe-oF 1.1, 4.1).
+  const ioInCapsule = ctrl.identify.ioccsz * 16 - 64;
+  t.ok(ioInCapsule >= 4096, `the I/O queues take ${ioInCapsule} bytes in the capsule`);
   await ctrl.close();
 
   // 3. The negative control: a connection whose Connect carries a wrong header digest.
@@ -245,6 +255,9 @@ t.test('tshark validates a digest-protected NVMe/TCP session', async (t) => {
       'nvme.fabrics.cmd.fctype',
       'nvme.fabrics.cmd.cid',
       'nvme.fabrics.cmd.connect.qid',
+      'nvme.cmd.nsid',
+      'nvme.cmd.sgl.type',
+      'nvme.cmd.sgl.subtype',
     ],
   );
   const qidOf = new Map<string, number>();
@@ -255,7 +268,20 @@ t.test('tshark validates a digest-protected NVMe/TCP session', async (t) => {
     if (connects.length) qidOf.set(stream, Number(values(qids)[0]));
   }
   const seen: string[] = [];
-  for (const [stream, opcs, cids, slbas, nlbs, fctypes, fcids] of rows) {
+  let sglChecked = 0;
+  for (const [
+    stream,
+    opcs,
+    cids,
+    slbas,
+    nlbs,
+    fctypes,
+    fcids,
+    ,
+    nsids,
+    sglTypes,
+    sglSubtypes,
+  ] of rows) {
     const qid = qidOf.get(stream);
     if (qid === undefined) {
       t.fail(`tcp stream ${stream} has commands but tshark saw no Connect on it`);
@@ -268,15 +294,35 @@ t.test('tshark validates a digest-protected NVMe/TCP session', async (t) => {
     const lbas = values(slbas);
     const counts = values(nlbs);
     let rw = 0;
+    // SGL1 (NVMe/TCP 1.0, 3.3.1): a write that fits the I/O queue's in-capsule size goes in the
+    // capsule (Data Block, Offset subtype); a larger one and every read use the Transport SGL
+    // Data Block (5h/Ah) and move their data by R2T/H2CData or C2HData.
+    const types = values(sglTypes).map(Number);
+    const subtypes = values(sglSubtypes).map(Number);
+    const sglAligned = types.length === values(opcs).length && values(fctypes).length === 0;
     values(opcs).forEach((o, i) => {
       const opc = Number(o);
       const cid = Number(values(cids)[i]);
       if (qid > 0 && (opc === READ || opc === WRITE)) {
-        seen.push(key(qid, opc, cid, undefined, BigInt(lbas[rw]), Number(counts[rw])));
+        const blocks = Number(counts[rw]);
+        seen.push(key(qid, opc, cid, undefined, BigInt(lbas[rw]), blocks));
         rw++;
+        if (!sglAligned) return;
+        const bytes = blocks * BLOCK_SIZE[Number(values(nsids)[i])];
+        const inCapsule = opc === WRITE && bytes <= ioInCapsule;
+        const want = inCapsule
+          ? [SGL_DATA_BLOCK, SGL_OFFSET]
+          : [SGL_TRANSPORT, SGL_TRANSPORT_SUBTYPE];
+        if (types[i] !== want[0] || subtypes[i] !== want[1]) {
+          t.fail(
+            `q${qid} opc ${opc} cid ${cid}, ${bytes} bytes: SGL ${types[i]}/${subtypes[i]}, expected ${want.join('/')}`,
+          );
+        }
+        sglChecked++;
       } else seen.push(key(qid, opc, cid));
     });
   }
+  t.ok(sglChecked > 20, `SGL1 of ${sglChecked} Reads and Writes as NVMe/TCP wants`);
   const expected = sent.map(fromTrace).sort();
   t.ok(
     expected.filter((k) => k.includes('slba')).length > 20,

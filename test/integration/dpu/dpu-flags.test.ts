@@ -5,7 +5,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseDpuCommandLine } from '../../../src/cli/dpu-flags.js';
 import { ConfigError } from '../../../src/dpu/schema-check.js';
 
@@ -61,11 +61,16 @@ describe('nvmf-dpu flags', () => {
     );
   });
 
-  it('keeps the mirror bitmap next to the farm unless --state-dir says otherwise', async () => {
+  it('makes paths absolute and keeps the mirror bitmap next to the farm unless --state-dir says otherwise', async () => {
     const farm = join(dir, 'farm', 'farm.json');
     expect((await parseDpuCommandLine(['--farm', farm])).config?.stateDir).toBe(
       join(dir, 'farm', 'dpu'),
     );
+    const relative = await parseDpuCommandLine(['--farm', 'rel/farm.json']);
+    expect(relative.config).toMatchObject({
+      farm: resolve('rel/farm.json'),
+      stateDir: resolve('rel/dpu'),
+    });
     const explicit = await parseDpuCommandLine(['--farm', farm, '--state-dir', '/var/x']);
     expect(explicit.config?.stateDir).toBe('/var/x');
   });

@@ -6,14 +6,16 @@ import {
   writeSync,
   closeSync,
   existsSync,
+  rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { benchMain } from '../../../src/bench/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nvmf-bench-main-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 class Capture extends Writable {
   text = '';

@@ -1,11 +1,12 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { IoLog, logFileName } from '../../../src/bench/stats/io-log.js';
 import { RateLimiter } from '../../../src/bench/workload/rate-limiter.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nvmf-bench-log-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("fio's log files", () => {
   it('names logs PREFIX_KIND.JOB.log', () => {

@@ -6,8 +6,8 @@ import { Child, run } from './processes.js';
 
 /** Margin after tshark reports "Capturing on" before traffic may start. */
 const CAPTURE_SETTLE_MS = 1000;
-/** Wireshark expert severity values (epan/proto.h PI_ERROR). */
-export const EXPERT_ERROR = 0x00800000;
+/** dumpcap's kernel capture buffer (default 2 MiB). */
+const CAPTURE_BUFFER_MIB = 64;
 
 export class Capture {
   private stopped = false;
@@ -19,7 +19,18 @@ export class Capture {
 
   /** Starts `tshark -i lo -f 'tcp port PORT' -w FILE` and waits until it captures. */
   static async start(port: number, file: string): Promise<Capture> {
-    const child = Child.spawn('tshark', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', file, '-q']);
+    const child = Child.spawn('tshark', [
+      '-i',
+      'lo',
+      '-f',
+      `tcp port ${port}`,
+      // A kernel buffer large enough that a busy machine does not drop the bursts of 1 MiB PDUs.
+      '-B',
+      String(CAPTURE_BUFFER_MIB),
+      '-w',
+      file,
+      '-q',
+    ]);
     await child.waitForLine(/Capturing on/, 'stderr');
     await new Promise((r) => setTimeout(r, CAPTURE_SETTLE_MS));
     return new Capture(child, file);
