@@ -7,12 +7,13 @@
 //
 //   node bench/dpu-shim.mjs [--runtime=SECONDS (10)] [--out=FILE] [--stdout]
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { summarizeProfile } from './profile-summary.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = (name) => join(ROOT, 'bin', `${name}.js`);
@@ -27,6 +28,7 @@ const US_PER_S = 1e6;
 const PERCENT = 100;
 const AIM_READ = 0.5;
 const AIM_WRITE = 1 / 3;
+const PROFILE_TOP = 12;
 const BEGIN = '<!-- dpu-shim:begin -->';
 const END = '<!-- dpu-shim:end -->';
 
@@ -202,6 +204,7 @@ async function main() {
   const farm = JSON.parse(readFileSync(join(farmDir, 'farm.json'), 'utf8'));
   const nodePids = farm.nodes.map((n) => n.pid);
   const results = [];
+  let profile = [];
   try {
     const port = await freePort();
     const nbdkit = await startNbdkit(port);
@@ -241,15 +244,56 @@ async function main() {
     );
     results.push(...suite('DPU mirror ×3', mirror.match[1], mirror.child.pid, nodePids));
     await stopChild(mirror.child);
+
+    // Where the mirror DPU spends its CPU, from a separate profiled run (the profiler's own cost
+    // stays out of the figures above).
+    const profDir = join(tmp, 'prof');
+    const profiled = await startChild(
+      process.execPath,
+      [
+        '--cpu-prof',
+        `--cpu-prof-dir=${profDir}`,
+        BIN('nvmf-dpu'),
+        '--farm',
+        join(farmDir, 'farm.json'),
+        '--layout',
+        'mirror',
+        '--state-dir',
+        join(tmp, 'dpu'),
+        ...dpuArgs,
+      ],
+      /^(nbd:\/\/\S+)$/,
+    );
+    for (const rw of ['randread', 'randwrite']) {
+      run('fio', [
+        `--name=prof-${rw}`,
+        '--ioengine=nbd',
+        `--uri=${profiled.match[1]}`,
+        `--rw=${rw}`,
+        '--bs=4k',
+        '--iodepth=32',
+        `--size=${WORKING_SET}`,
+        `--runtime=${RUNTIME}`,
+        '--time_based',
+      ]);
+    }
+    await stopChild(profiled.child);
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    if (file) {
+      profile = summarizeProfile(
+        JSON.parse(readFileSync(join(profDir, file), 'utf8')),
+        PROFILE_TOP,
+      );
+    }
   } finally {
     spawnSync(process.execPath, [BIN('nvmf-farm'), 'down', '--dir', farmDir], { stdio: 'ignore' });
   }
-  return { started, load0, load1: os.loadavg(), results };
+  return { started, load0, load1: os.loadavg(), results, profile };
 }
 
 const fmt = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 
-function markdown({ started, load0, load1, results }) {
+function markdown({ started, load0, load1, results, profile }) {
   const get = (target, label) => results.find((r) => r.target === target && r.label === label)?.f;
   const ratio = (label) => get('DPU mirror ×3', label).iops / get('nbdkit memory', label).iops;
   const readRatio = ratio('4 KiB randread QD32');
@@ -272,6 +316,14 @@ function markdown({ started, load0, load1, results }) {
     ),
     '',
     `Mirror at QD32: random read ${verdict(readRatio, AIM_READ)}; random write ${verdict(writeRatio, AIM_WRITE)}.`,
+    '',
+    `Where nvmf-dpu spends its busy CPU time (self time, idle excluded) serving the mirror at QD32, random read then random write, ${RUNTIME} s each, from \`node --cpu-prof\`:`,
+    '',
+    '| share | function | where |',
+    '| ---: | --- | --- |',
+    ...profile.map(
+      (p) => `| ${p.percent.toFixed(1)} % | ${p.name || '(anonymous)'} | ${p.location} |`,
+    ),
     '',
     'Commands (PORT and paths from the run):',
     '```',

@@ -115,11 +115,23 @@ async function main(): Promise<void> {
     process.exit(EXIT_OK);
   }
   const config = cmd.config;
-  if (cmd.saveConfig) await writeFile(cmd.saveConfig, JSON.stringify(config, null, 2) + '\n');
+  if (cmd.saveConfig) {
+    try {
+      await writeFile(cmd.saveConfig, JSON.stringify(config, null, 2) + '\n');
+    } catch (err) {
+      process.stderr.write(
+        `nvmf-dpu: --save-config ${cmd.saveConfig}: ${(err as Error).message}\n`,
+      );
+      process.exit(EXIT_USAGE);
+    }
+  }
   const log = makeLogger(config.logLevel ?? 'info');
   // A stray rejection deep in a leg's reconnect must not take the host's disk away: log it loudly.
   process.on('unhandledRejection', (reason) => {
-    log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection');
+    log.error(
+      { err: reason instanceof Error ? reason.stack : String(reason) },
+      'unhandled rejection',
+    );
   });
   try {
     await run(config, log);
