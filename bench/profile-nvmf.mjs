@@ -10,7 +10,7 @@
  *
  *   node bench/profile-nvmf.mjs [--seconds 5] [--warmup 1] [--bs 4096] [--qd 32]
  *        [--rw randread|read] [--size 256MiB] [--prefill] [--runs nvmf,raw,nbdkit,loop,loop-raw]
- *        [--ops N]
+ *        [--ops N] [--target-node-args "--trace-gc …"] [--target-log FILE]
  *        [--dist DIR] [--prof DIR] [--syscalls] [--json]
  *
  * --prof DIR writes V8 CPU profiles of the measured window: host-*.cpuprofile (inspector, this
@@ -45,6 +45,8 @@ function parseArgs(argv) {
   const o = {
     seconds: 5,
     ops: 0,
+    targetNodeArgs: [],
+    targetLog: undefined,
     warmup: 1,
     bs: 4096,
     qd: 32,
@@ -62,6 +64,12 @@ function parseArgs(argv) {
     const a = argv[i];
     const next = () => argv[++i];
     switch (a) {
+      case '--target-node-args':
+        o.targetNodeArgs = next().split(' ').filter(Boolean);
+        break;
+      case '--target-log':
+        o.targetLog = path.resolve(next());
+        break;
       case '--ops':
         o.ops = Number(next());
         break;
@@ -158,7 +166,7 @@ async function startChild(cmd, args, pattern) {
     });
     child.once('exit', (code) => reject(new Error(`${cmd} exited ${code}: ${err.slice(-2000)}`)));
   });
-  return { child, match, stderr: () => err };
+  return { child, match, output: () => out + err };
 }
 
 async function stopChild(child) {
@@ -301,6 +309,7 @@ async function runNvmf(o) {
     process.execPath,
     [
       ...nodeArgs(o.prof, 'target'),
+      ...o.targetNodeArgs,
       path.join(o.dist, 'cli', 'nvmf-target.js'),
       '--listen',
       '127.0.0.1:0',
@@ -340,6 +349,7 @@ async function runNvmf(o) {
   } finally {
     await bdev.close();
     await stopChild(target.child);
+    if (o.targetLog) writeFileSync(o.targetLog, target.output());
   }
 }
 

@@ -2,7 +2,7 @@
  * A storage node fails under load.
  * - Mirror: `nvmf-farm stop` one node while fio runs a crc32c verify job → fio finishes with zero
  *   errors; `nvmf-farm start` brings it back → the DPU's resync reports the blocks it copied, which
- *   are only the regions written while the leg was away (fio writes a 16 MiB range of a 64 MiB
+ *   are only the regions written while the leg was away (fio writes an 8 MiB range of a 32 MiB
  *   volume), and afterwards the three legs, read directly over NVMe/TCP with nvmf-ctl, are equal.
  * - Concat (no redundancy): the same stop gives fio a clean EIO, not a hang, and once the node is
  *   back I/O to its part of the volume succeeds again.
@@ -25,23 +25,26 @@ import { fioJobs } from './support/fio.js';
 
 const MiB = 1024 * 1024;
 const NODES = 3;
-const NODE_SIZE = '64MiB';
-const VOLUME_BYTES = 64 * MiB;
+const NODE_SIZE = '32MiB';
+const VOLUME_BYTES = 32 * MiB;
 /** fio writes only this much of the volume, so resync must copy less than the whole. */
-const FIO_RANGE_BYTES = 16 * MiB;
+const FIO_RANGE_BYTES = 8 * MiB;
 /** The mirror's default write-intent region (dpu-config DEFAULT_REGION_SIZE). */
 const REGION_BYTES = MiB;
 /**
- * Writes only (fio's read,write form) are capped, so the write phase (16 MiB of 4 KiB at this
+ * Writes only (fio's read,write form) are capped, so the write phase (8 MiB of 4 KiB at this
  * rate: 8 s) outlasts the moment the node is stopped, and the degraded mirror takes writes.
  */
-const FIO_WRITE_RATE = ',500';
+const FIO_WRITE_RATE = ',250';
 /** The node is stopped once this much of the first node's file is written. */
 const PROGRESS_BYTES = 256 * 1024;
 const POLL_MS = 50;
 const BLOCK_BYTES = 512;
 const RESUME_ATTEMPTS = 120;
 const RESUME_POLL_MS = 500;
+
+/** A sleep that does not keep the suite's process alive once everything else is done. */
+const unrefSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** Bytes allocated in a node's backing file (grows as writes land on it). */
 async function allocated(farmDir: string, farmInfo: FarmInfo, node: number): Promise<number> {
@@ -169,8 +172,8 @@ t.test(
     const dir = await tempDir('failure-concat');
     t.teardown(() => dir.remove());
     const farmDir = join(dir.path, 'farm');
-    const legBytes = 32 * MiB;
-    const farmInfo = await farmUp(farmDir, 2, '32MiB');
+    const legBytes = 16 * MiB;
+    const farmInfo = await farmUp(farmDir, 2, '16MiB');
     t.teardown(() => farm(farmDir, 'down'));
     const dpu = await Dpu.start(['--farm', join(farmDir, 'farm.json'), '--layout', 'concat']);
     t.teardown(() => dpu.stop());
@@ -178,7 +181,7 @@ t.test(
     const out = join(dir.path, 'fio.json');
     const job = fio(dpu.uri, out, [
       '--rw=randwrite',
-      '--size=64M',
+      '--size=32M',
       '--time_based',
       '--runtime=600',
       `--rate_iops=${FIO_WRITE_RATE}`,
@@ -191,7 +194,7 @@ t.test(
     // No hang: fio must end on its own, long before its 600 s runtime, with EIO.
     const ended = await Promise.race([
       job.exited,
-      sleep(READY_TIMEOUT_MS).then(() => 'hung' as const),
+      unrefSleep(READY_TIMEOUT_MS).then(() => 'hung' as const),
     ]);
     t.not(ended, 'hung', 'fio ends instead of hanging');
     t.not((ended as { code: number | null }).code, 0, 'fio exits non-zero');
@@ -216,7 +219,7 @@ t.test(
     const verify = join(dir.path, 'verify.json');
     const again = fio(dpu.uri, verify, [
       '--rw=randwrite',
-      '--size=64M',
+      '--size=32M',
       '--verify=crc32c',
       '--do_verify=1',
     ]);
