@@ -12,34 +12,27 @@ import { connect, createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { benchOptions } from './bench-options.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
+import { bin as BIN, cpuSeconds } from './suite-process.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = (name) => join(ROOT, 'bin', `${name}.js`);
 const NODES = 3;
 const NODE_SIZE = '1GiB';
 const NBDKIT_SIZE = '1G';
 /** The part of the volume the jobs use, written once before the reads. */
 const WORKING_SET = '256M';
 const READY_TIMEOUT_MS = 60_000;
-const CLK_TCK = 100; // /proc/PID/stat times are in clock ticks (_SC_CLK_TCK is 100 on Linux)
 const US_PER_S = 1e6;
 const PERCENT = 100;
 const AIM_READ = 0.5;
 const AIM_WRITE = 1 / 3;
 const PROFILE_TOP = 12;
+/** The profiled run's queue depth: the QD32 workloads' hot path. */
+const PROFILE_DEPTH = 32;
 const BEGIN = '<!-- dpu-shim:begin -->';
 const END = '<!-- dpu-shim:end -->';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k, v ?? true];
-  }),
-);
-const RUNTIME = Number(args.runtime ?? 10);
-const OUT = args.out ?? join(ROOT, 'bench', 'RESULTS.md');
+const { args, runtime: RUNTIME, out: OUT } = benchOptions();
 const tmp = mkdtempSync(join(os.tmpdir(), 'nvmf-dpu-shim-bench-'));
 const children = new Set();
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -55,14 +48,6 @@ function run(cmd, argv) {
   const res = spawnSync(cmd, argv, { encoding: 'utf8', cwd: tmp, maxBuffer: 64 << 20 });
   if (res.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed: ${res.stderr}`);
   return res.stdout;
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
 const cpuOf = (pids) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
@@ -124,6 +109,27 @@ async function startNbdkit(port) {
   return child;
 }
 
+/**
+ * nvmf-dpu with `dpuArgs` (after `nodeOptions` for Node itself), serving NBD on an ephemeral
+ * loopback port; resolves with the child and the NBD URI it prints.
+ */
+async function startDpu(dpuArgs, nodeOptions = []) {
+  const { child, match } = await startChild(
+    process.execPath,
+    [
+      ...nodeOptions,
+      BIN('nvmf-dpu'),
+      ...dpuArgs,
+      '--nbd-listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+    ],
+    /^(nbd:\/\/\S+)$/,
+  );
+  return { child, uri: match[1] };
+}
+
 async function stopChild(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
@@ -147,6 +153,19 @@ function figures(file, rw) {
   };
 }
 
+/** fio's options for one timed 4 KiB job over its NBD engine on the working set. */
+const timedJob = (name, uri, rw, depth) => [
+  `--name=${name}`,
+  '--ioengine=nbd',
+  `--uri=${uri}`,
+  `--rw=${rw}`,
+  '--bs=4k',
+  `--iodepth=${depth}`,
+  `--size=${WORKING_SET}`,
+  `--runtime=${RUNTIME}`,
+  '--time_based',
+];
+
 /** The four workloads against one NBD URI; `dpuPid`/`nodePids` are measured for CPU per I/O. */
 function suite(name, uri, dpuPid, nodePids) {
   run('fio', [
@@ -164,19 +183,7 @@ function suite(name, uri, dpuPid, nodePids) {
     const out = join(tmp, `${name}-${w.rw}-${w.depth}.json`.replace(/\W+/g, '-'));
     const dpu0 = dpuPid ? cpuSeconds(dpuPid) : 0;
     const nodes0 = cpuOf(nodePids);
-    run('fio', [
-      `--name=${w.rw}`,
-      '--ioengine=nbd',
-      `--uri=${uri}`,
-      `--rw=${w.rw}`,
-      '--bs=4k',
-      `--iodepth=${w.depth}`,
-      `--size=${WORKING_SET}`,
-      `--runtime=${RUNTIME}`,
-      '--time_based',
-      '--output-format=json',
-      `--output=${out}`,
-    ]);
+    run('fio', [...timedJob(w.rw, uri, w.rw, w.depth), '--output-format=json', `--output=${out}`]);
     const f = figures(out, w.rw);
     f.dpuUsPerIo = dpuPid ? ((cpuSeconds(dpuPid) - dpu0) * US_PER_S) / f.ios : NaN;
     f.nodesUsPerIo = ((cpuOf(nodePids) - nodes0) * US_PER_S) / f.ios;
@@ -212,70 +219,33 @@ async function main() {
     await stopChild(nbdkit);
 
     const node1 = farm.nodes[0];
-    const dpuArgs = ['--nbd-listen', '127.0.0.1:0', '--log-level', 'warn'];
-    const single = await startChild(
-      process.execPath,
-      [
-        BIN('nvmf-dpu'),
-        '--connect',
-        `tcp://127.0.0.1:${node1.port}/${node1.subnqn}`,
-        '--layout',
-        'single',
-        ...dpuArgs,
-      ],
-      /^(nbd:\/\/\S+)$/,
-    );
-    results.push(...suite('DPU single', single.match[1], single.child.pid, [node1.pid]));
+    const single = await startDpu([
+      '--connect',
+      `tcp://127.0.0.1:${node1.port}/${node1.subnqn}`,
+      '--layout',
+      'single',
+    ]);
+    results.push(...suite('DPU single', single.uri, single.child.pid, [node1.pid]));
     await stopChild(single.child);
 
-    const mirror = await startChild(
-      process.execPath,
-      [
-        BIN('nvmf-dpu'),
-        '--farm',
-        join(farmDir, 'farm.json'),
-        '--layout',
-        'mirror',
-        '--state-dir',
-        join(tmp, 'dpu'),
-        ...dpuArgs,
-      ],
-      /^(nbd:\/\/\S+)$/,
-    );
-    results.push(...suite('DPU mirror ×3', mirror.match[1], mirror.child.pid, nodePids));
+    const mirrorArgs = [
+      '--farm',
+      join(farmDir, 'farm.json'),
+      '--layout',
+      'mirror',
+      '--state-dir',
+      join(tmp, 'dpu'),
+    ];
+    const mirror = await startDpu(mirrorArgs);
+    results.push(...suite('DPU mirror ×3', mirror.uri, mirror.child.pid, nodePids));
     await stopChild(mirror.child);
 
     // Where the mirror DPU spends its CPU, from a separate profiled run (the profiler's own cost
     // stays out of the figures above).
     const profDir = join(tmp, 'prof');
-    const profiled = await startChild(
-      process.execPath,
-      [
-        '--cpu-prof',
-        `--cpu-prof-dir=${profDir}`,
-        BIN('nvmf-dpu'),
-        '--farm',
-        join(farmDir, 'farm.json'),
-        '--layout',
-        'mirror',
-        '--state-dir',
-        join(tmp, 'dpu'),
-        ...dpuArgs,
-      ],
-      /^(nbd:\/\/\S+)$/,
-    );
+    const profiled = await startDpu(mirrorArgs, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
     for (const rw of ['randread', 'randwrite']) {
-      run('fio', [
-        `--name=prof-${rw}`,
-        '--ioengine=nbd',
-        `--uri=${profiled.match[1]}`,
-        `--rw=${rw}`,
-        '--bs=4k',
-        '--iodepth=32',
-        `--size=${WORKING_SET}`,
-        `--runtime=${RUNTIME}`,
-        '--time_based',
-      ]);
+      run('fio', timedJob(`prof-${rw}`, profiled.uri, rw, PROFILE_DEPTH));
     }
     await stopChild(profiled.child);
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));

@@ -10,7 +10,8 @@
  *
  *   node bench/profile-nvmf.mjs [--seconds 5] [--warmup 1] [--bs 4096] [--qd 32]
  *        [--rw randread|read] [--size 256MiB] [--prefill] [--runs nvmf,raw,nbdkit,loop,loop-raw]
- *        [--ops N] [--target-node-args "--trace-gc …"] [--target-log FILE]
+ *        [--ops N] [--target-node-args "--trace-gc …"] [--target-log FILE] [--heap-prof DIR]
+ *        [--v8-flags "…"]  (v8.setFlagsFromString in this process, the host, before the runs)
  *        [--dist DIR] [--prof DIR] [--syscalls] [--json]
  *
  * --prof DIR writes V8 CPU profiles of the measured window: host-*.cpuprofile (inspector, this
@@ -23,6 +24,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import v8 from 'node:v8';
 import { Duplex } from 'node:stream';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
@@ -36,6 +38,8 @@ const MICROS_PER_SECOND = 1e6;
 const KIB = 1024;
 /** V8 sampling interval of the profiles (default 1000 µs is too coarse for µs-scale ops). */
 const PROFILE_INTERVAL_US = 200;
+/** Mean bytes between allocation samples of --heap-prof. */
+const HEAP_SAMPLING_BYTES = 1024;
 /** Raw ping-pong framing: the NVMe/TCP byte counts of a read (CapsuleCmd; C2HData hdr, CapsuleResp). */
 const RAW_REQUEST_BYTES = 72;
 const RAW_HEADER_BYTES = 24;
@@ -47,6 +51,8 @@ function parseArgs(argv) {
     ops: 0,
     targetNodeArgs: [],
     targetLog: undefined,
+    heapProf: undefined,
+    v8Flags: undefined,
     warmup: 1,
     bs: 4096,
     qd: 32,
@@ -66,6 +72,12 @@ function parseArgs(argv) {
     switch (a) {
       case '--target-node-args':
         o.targetNodeArgs = next().split(' ').filter(Boolean);
+        break;
+      case '--v8-flags':
+        o.v8Flags = next();
+        break;
+      case '--heap-prof':
+        o.heapProf = path.resolve(next());
         break;
       case '--target-log':
         o.targetLog = path.resolve(next());
@@ -132,11 +144,12 @@ function procCpuMicros(pid) {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 (utime, stime) are at 11 and 12 after the command name.
   const us = (ticks) => (Number(ticks) / CLK_TCK) * MICROS_PER_SECOND;
-  return { user: us(f[11]), system: us(f[12]) };
+  // Field 10 (minflt): page faults served without I/O, mostly first touches of fresh memory.
+  return { user: us(f[11]), system: us(f[12]), minflt: Number(f[7]) };
 }
 
 function selfCpuMicros() {
-  return process.cpuUsage();
+  return { ...process.cpuUsage(), minflt: process.resourceUsage().minorPageFault };
 }
 
 function nodeArgs(prof, name) {
@@ -212,6 +225,19 @@ async function drive(o) {
   }
   await window(warmup, Math.ceil(o.ops / 4));
   let session;
+  let heapSession;
+  if (o.heapProf) {
+    // Sampled allocations of the window, including those the GC already collected: what makes
+    // the young generation fill.
+    heapSession = new Session();
+    heapSession.connect();
+    await heapSession.post('HeapProfiler.enable');
+    await heapSession.post('HeapProfiler.startSampling', {
+      samplingInterval: HEAP_SAMPLING_BYTES,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
   if (prof) {
     session = new Session();
     session.connect();
@@ -231,6 +257,12 @@ async function drive(o) {
   const ops1 = ops;
   const cpu1 = selfCpuMicros();
   const peer1 = peerCpu();
+  if (heapSession) {
+    const { profile } = await heapSession.post('HeapProfiler.stopSampling');
+    mkdirSync(o.heapProf, { recursive: true });
+    writeFileSync(path.join(o.heapProf, `${profName}.heapprofile`), JSON.stringify(profile));
+    heapSession.disconnect();
+  }
   if (session) {
     const { profile } = await session.post('Profiler.stop');
     writeFileSync(path.join(prof, `${profName}.cpuprofile`), JSON.stringify(profile));
@@ -263,6 +295,7 @@ function cpuFields(who, a, b, n, wall) {
     [`${who}UsPerOp`]: total / n,
     [`${who}SysUsPerOp`]: (b.system - a.system) / n,
     [`${who}CpuPct`]: (total / (wall * MICROS_PER_SECOND)) * 100,
+    [`${who}FaultsPerOp`]: ((b.minflt ?? 0) - (a.minflt ?? 0)) / n,
   };
 }
 
@@ -619,6 +652,7 @@ function format(name, r, bs) {
     `  host ${r.hostUsPerOp.toFixed(2).padStart(6)} µs/op (sys ${r.hostSysUsPerOp.toFixed(2)}, ${r.hostCpuPct.toFixed(0)}% cpu)` +
     `  server ${r.peerUsPerOp.toFixed(2).padStart(6)} µs/op (sys ${r.peerSysUsPerOp.toFixed(2)}, ${r.peerCpuPct.toFixed(0)}% cpu)` +
     `  total ${(r.hostUsPerOp + r.peerUsPerOp).toFixed(2)} µs/op` +
+    `  page faults/op host ${r.hostFaultsPerOp.toFixed(2)} server ${r.peerFaultsPerOp.toFixed(2)}` +
     syscalls
   );
 }
@@ -626,6 +660,7 @@ function format(name, r, bs) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   if (o.rawServer) return rawServer(o);
+  if (o.v8Flags) v8.setFlagsFromString(o.v8Flags);
   if (o.prof) {
     mkdirSync(o.prof, { recursive: true });
     for (const f of readdirSync(o.prof))

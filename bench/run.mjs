@@ -19,8 +19,10 @@ import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
 import { summarizeProfile } from './profile-summary.mjs';
 import { resultsMarkdown } from './results-md.mjs';
+import { benchOptions } from './bench-options.mjs';
 import {
   ROOT,
+  bin as BIN,
   commands,
   cpuSeconds,
   has,
@@ -32,7 +34,6 @@ import {
   stopAll,
 } from './suite-process.mjs';
 
-const BIN = (name) => join(ROOT, 'bin', `${name}.js`);
 const NQN = 'nqn.2024-01.io.nvmf-dpu:bench';
 const NAMESPACE = 'mem:256MiB:4096';
 const NBDKIT_SIZE = '1G';
@@ -42,14 +43,7 @@ const PERCENT = 100;
 const FIRST_PORT = 20_000;
 const PORT_SPAN = 40_000;
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k, v ?? true];
-  }),
-);
-const RUNTIME = Number(args.runtime ?? 10);
-const OUT = args.out ?? join(ROOT, 'bench', 'RESULTS.md');
+const { args, runtime: RUNTIME, out: OUT } = benchOptions();
 const tmp = mkdtempSync(join(os.tmpdir(), 'nvmf-bench-suite-'));
 const timed = ['--time_based', `--runtime=${RUNTIME}`];
 

@@ -1,10 +1,14 @@
-// Process plumbing for bench/run.mjs: runs commands (recording each one for RESULTS.md), starts
-// servers that print "listening on HOST:PORT", stops them, and reads a process's CPU time.
+// Process plumbing for the bench scripts (bench/run.mjs, bench/dpu-shim.mjs): runs commands
+// (recording each one for RESULTS.md), starts servers that print "listening on HOST:PORT", stops
+// them, and reads a process's CPU time.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** One of the project's built commands, bin/NAME.js. */
+export const bin = (name) => join(ROOT, 'bin', `${name}.js`);
 const READY_TIMEOUT_MS = 60_000;
 /** /proc/PID/stat times are in clock ticks; sysconf(_SC_CLK_TCK) is 100 on Linux. */
 const CLK_TCK = 100;

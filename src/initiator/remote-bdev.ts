@@ -78,29 +78,40 @@ export class RemoteBdev implements Bdev {
     return Math.max(1, Math.min(MAX_BLOCKS_PER_COMMAND, byMdts));
   }
 
-  async read(lba: number, blocks: number): Promise<Buffer> {
-    checkRange(this, lba, blocks);
-    if (blocks === 0) return Buffer.alloc(0);
-    const per = this.maxBlocksPerCommand;
+  read(lba: number, blocks: number): Promise<Buffer> {
     try {
-      let data: Buffer;
-      if (blocks <= per) {
-        data = await this.readChunk(lba, blocks);
-      } else {
-        const parts: Promise<Buffer>[] = [];
-        for (let done = 0; done < blocks; done += per) {
-          parts.push(this.readChunk(lba + done, Math.min(per, blocks - done)));
-        }
-        // The transport hands each command's data back as its own buffer; one copy joins them.
-        data = Buffer.concat(await Promise.all(parts), blocks * this.blockSize);
-      }
-      this.stats.readOps++;
-      this.stats.readBytes += data.length;
-      return data;
+      checkRange(this, lba, blocks);
     } catch (err) {
-      this.stats.errors++;
-      throw err;
+      return Promise.reject(err);
     }
+    if (blocks === 0) return Promise.resolve(Buffer.alloc(0));
+    // The data path's common case, one command: no async wrapper around the command's promise.
+    if (blocks <= this.maxBlocksPerCommand) {
+      return this.readChunk(lba, blocks).then(this.countRead, this.countError);
+    }
+    return this.readSplit(lba, blocks).then(this.countRead, this.countError);
+  }
+
+  private readonly countRead = (data: Buffer): Buffer => {
+    this.stats.readOps++;
+    this.stats.readBytes += data.length;
+    return data;
+  };
+
+  private readonly countError = (err: unknown): never => {
+    this.stats.errors++;
+    throw err;
+  };
+
+  /** A read larger than one command: commands of MDTS each, joined. */
+  private async readSplit(lba: number, blocks: number): Promise<Buffer> {
+    const per = this.maxBlocksPerCommand;
+    const parts: Promise<Buffer>[] = [];
+    for (let done = 0; done < blocks; done += per) {
+      parts.push(this.readChunk(lba + done, Math.min(per, blocks - done)));
+    }
+    // The transport hands each command's data back as its own buffer; one copy joins them.
+    return Buffer.concat(await Promise.all(parts), blocks * this.blockSize);
   }
 
   private async readChunk(lba: number, blocks: number): Promise<Buffer> {

@@ -69,12 +69,20 @@ export function writeU128(buf: Buffer, value: bigint, offset: number): void {
 /** Reads a u64 as a number (exact below 2^53). */
 export const readU64 = (buf: Buffer, offset: number): number => Number(buf.readBigUInt64LE(offset));
 
+const U32_RANGE = 2 ** 32;
+
 /** Writes a non-negative safe integer (or bigint) as a u64; RangeError otherwise. */
 export function writeU64(buf: Buffer, value: number | bigint, offset: number): void {
-  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+  if (typeof value === 'bigint') {
+    buf.writeBigUInt64LE(value, offset);
+    return;
+  }
+  if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(`value ${value} is not a safe integer for a 64-bit field`);
   }
-  buf.writeBigUInt64LE(BigInt(value), offset);
+  // Two u32 halves: every SQE's SLBA goes through here, and a BigInt per call is garbage.
+  buf.writeUInt32LE(value % U32_RANGE, offset);
+  buf.writeUInt32LE(Math.floor(value / U32_RANGE), offset + 4);
 }
 
 /** Writes printable ASCII, space padded to `size` (Identify SN, MN, FR). */

@@ -88,7 +88,8 @@ export function encodeSqe(init: SqeInit, out: Buffer = Buffer.alloc(SQE_SIZE), o
   else if (init.fctype !== undefined) out[offset + SQE_FCTYPE] = init.fctype;
   out.writeUInt32LE((init.cdw2 ?? 0) >>> 0, offset + SQE_CDW2);
   out.writeUInt32LE((init.cdw3 ?? 0) >>> 0, offset + SQE_CDW3);
-  out.writeBigUInt64LE(init.mptr ?? 0n, offset + SQE_MPTR);
+  // Zero already (fill above); a BigInt write per SQE is garbage on the data path.
+  if (init.mptr) out.writeBigUInt64LE(init.mptr, offset + SQE_MPTR);
   if (init.sgl) encodeSgl(init.sgl, out, offset + SQE_DPTR);
   out.writeUInt32LE((init.cdw10 ?? 0) >>> 0, offset + SQE_CDW10);
   out.writeUInt32LE((init.cdw11 ?? 0) >>> 0, offset + SQE_CDW11);

@@ -24,6 +24,12 @@ export interface OpenedDevice {
   label: string;
   /** Releases this job's hold on the device. */
   release(): Promise<void>;
+  /**
+   * Optional: reads into the caller's buffer (exactly `blocks * blockSize` bytes) and resolves
+   * with it. The runner then reads into buffers of its own that it reuses, as fio reads into its
+   * io_u buffers, so that a read allocates nothing whose collection would pause the job.
+   */
+  readInto?(lba: number, blocks: number, into: Buffer): Promise<Buffer>;
 }
 
 export interface IoEngine {

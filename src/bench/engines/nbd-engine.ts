@@ -17,6 +17,11 @@ export const nbdEngine: IoEngine = {
         `job "${t.jobName}": ioengine=nbd needs --uri=nbd://HOST:PORT/EXPORT`,
       );
     const client = await NbdClient.connect(uri);
-    return { bdev: client, label: uri, release: () => client.close() };
+    return {
+      bdev: client,
+      label: uri,
+      release: () => client.close(),
+      readInto: (lba, blocks, into) => client.readInto(lba, blocks, into),
+    };
   },
 };

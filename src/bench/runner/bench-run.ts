@@ -38,7 +38,15 @@ async function runGroup(jobs: readonly JobSpec[], hooks: BenchRunHooks): Promise
   const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   try {
     if (failed) throw failed.reason;
-    const runners = jobs.map((spec, i) => new JobRunner(spec, devices[i].bdev, devices[i].label));
+    const runners = jobs.map(
+      (spec, i) =>
+        new JobRunner(
+          spec,
+          devices[i].bdev,
+          devices[i].label,
+          devices[i].readInto?.bind(devices[i]),
+        ),
+    );
     hooks.onGroupStart?.(
       runners.map((r, i) => ({ spec: jobs[i], progress: r.progress, stop: () => r.stop() })),
     );

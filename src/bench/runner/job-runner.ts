@@ -4,10 +4,14 @@
  * verifying write job, the verify phase that reads every logged block back (fio's do_verify).
  *
  * Latencies per I/O, as fio defines them for an asynchronous engine: slat from preparing the I/O
- * to the engine accepting it (the Bdev call returning its promise), clat from there to completion,
- * lat the sum.
+ * to the engine accepting it (the Bdev call returning its promise; fio takes issue_time after
+ * ->queue() returns, ioengines.c td_io_queue), clat from there to completion, lat the sum. The
+ * completion time is taken once per batch of completions handled together, as fio stamps each
+ * batch it reaps once (io_u.c init_icd: icd->time), so that handling and resubmitting one
+ * completion does not count in the latency of the next one of the same batch.
  */
 import type { Bdev } from '../../bdev/bdev.js';
+import type { OpenedDevice } from '../engines/io-engine.js';
 import { EILSEQ } from '../errors.js';
 import { READ, WRITE, hasWrites, type Ddir, type JobSpec } from '../options/job-spec.js';
 import { JobStats, depthBucket } from '../stats/job-stats.js';
@@ -27,8 +31,14 @@ const MS_PER_SEC = 1000;
 const BYTES_PER_KIB = 1024;
 const USEC_PER_MS = 1000;
 const NUMBERIO_MASK = 0xffff;
-/** Longest a slot runs without letting the event loop in. */
-const YIELD_INTERVAL_MS = 5;
+/**
+ * The event loop's heartbeat: a timer that notes when it last ran. An in-process device completes
+ * I/O in microtasks, which would starve timers and signal handlers (status line, Ctrl-C), so slots
+ * yield once the heartbeat is STARVED_MS late. A device behind a socket completes from the event
+ * loop and never starves it, so its slots never pause (a pause would lower the queue depth).
+ */
+const HEARTBEAT_MS = 5;
+const STARVED_MS = 2 * HEARTBEAT_MS;
 
 export type JobPhase = 'setup' | 'ramp' | 'running' | 'verifying' | 'done';
 
@@ -72,11 +82,20 @@ export class JobRunner {
   private lastSampleAt = 0;
   private readonly lastIos: [number, number] = [0, 0];
   private readonly lastBytes: [number, number] = [0, 0];
+  /** performance.now() when the heartbeat last ran. */
+  private lastBeat = 0;
+  /** The completion time of the batch being handled, 0 between batches. */
+  private batchTime = 0;
+  private readonly endBatch = (): void => {
+    this.batchTime = 0;
+  };
 
   constructor(
     private readonly job: JobSpec,
     private readonly bdev: Bdev,
     private readonly label: string,
+    /** The engine's read into a caller's buffer, when it has one (OpenedDevice.readInto). */
+    private readonly readInto?: OpenedDevice['readInto'],
   ) {
     this.stats = new JobStats(job);
     const region = jobRegion(job, bdev.blockSize * bdev.blockCount, bdev.blockSize);
@@ -183,9 +202,28 @@ export class JobRunner {
   }
 
   private async runPhase(phase: Phase, source: () => IoUnit | undefined): Promise<void> {
-    const slots: Promise<void>[] = [];
-    for (let i = 0; i < this.job.iodepth; i++) slots.push(this.slot(phase, source));
-    await Promise.all(slots);
+    this.lastBeat = performance.now();
+    const heartbeat = setInterval(() => (this.lastBeat = performance.now()), HEARTBEAT_MS);
+    try {
+      const slots: Promise<void>[] = [];
+      for (let i = 0; i < this.job.iodepth; i++) slots.push(this.slot(phase, source));
+      await Promise.all(slots);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /**
+   * When an I/O completed, fio-style: the first completion handled in a run of microtasks takes
+   * the time, and every completion already resolved by then (its continuation queued ahead of
+   * `endBatch`) shares it; the next event-loop callback starts a new batch.
+   */
+  private completedAt(): number {
+    if (this.batchTime === 0) {
+      this.batchTime = performance.now();
+      queueMicrotask(this.endBatch);
+    }
+    return this.batchTime;
   }
 
   private async slot(phase: Phase, source: () => IoUnit | undefined): Promise<void> {
@@ -197,7 +235,8 @@ export class JobRunner {
         : undefined;
     const checkReads =
       job.verify !== undefined && (phase === 'verify' || (phase === 'main' && !hasWrites(job)));
-    let yieldAt = performance.now() + YIELD_INTERVAL_MS;
+    // The slot's own read buffer, reused for every read as an fio io_u buffer is.
+    const readBuffer = this.readInto ? Buffer.allocUnsafe(this.pattern.maxBs) : undefined;
     while (!this.stopped) {
       const u = source();
       if (!u) return;
@@ -228,7 +267,15 @@ export class JobRunner {
       const lba = u.offset / bs;
       const t0 = performance.now();
       const pending =
-        u.ddir === READ ? this.bdev.read(lba, u.length / bs) : this.bdev.write(lba, data!);
+        u.ddir !== READ
+          ? this.bdev.write(lba, data!)
+          : readBuffer
+            ? this.readInto!(
+                lba,
+                u.length / bs,
+                u.length === readBuffer.length ? readBuffer : readBuffer.subarray(0, u.length),
+              )
+            : this.bdev.read(lba, u.length / bs);
       const t1 = performance.now();
       this.stats.depth[depthBucket(++this.inFlight)] += this.recording ? 1 : 0;
       let result: Buffer | void;
@@ -243,7 +290,7 @@ export class JobRunner {
         );
         return;
       }
-      const t2 = performance.now();
+      const t2 = this.completedAt();
       this.inFlight--;
       this.account(u, t0, t1, t2);
       if (checkReads && result) {
@@ -261,11 +308,8 @@ export class JobRunner {
         }
       }
       if (t2 >= this.endAt) this.stopped = true;
-      // An in-process device completes I/O in microtasks, which would starve timers and signal
-      // handlers (status line, Ctrl-C); give the event loop a turn every few milliseconds.
-      if (t2 >= yieldAt) {
+      if (t2 - this.lastBeat > STARVED_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
-        yieldAt = performance.now() + YIELD_INTERVAL_MS;
       }
     }
   }

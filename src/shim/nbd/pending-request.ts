@@ -1,7 +1,11 @@
 /**
  * A client request waiting for its reply: collects the chunks of a structured reply (content
  * chunks in any order, errors, block status) or takes a simple reply, and settles once, when the
- * final chunk arrives (proto.md "Structured reply chunk message", "NBD_CMD_READ").
+ * final chunk arrives (proto.md "Structured reply chunk message", "NBD_CMD_READ"). READ content
+ * arrives either as whole chunk payloads (`chunk`) or streamed by the ReplyReader, which claims a
+ * range (`beginContent`) and copies the bytes into `destination()` itself. With `onSettled`, the
+ * outcome is held until the owner calls `deliver()` (the client hands completions on one at a
+ * time); without, it is delivered at once.
  */
 import { NbdProtocolError } from './nbd-error.js';
 import { NbdCommand, NbdErrno, ReplyType, REPLY_TYPE_ERROR_BIT } from './protocol.js';
@@ -22,12 +26,18 @@ export interface ReplyResult {
   descriptors?: BlockDescriptor[];
 }
 
+/** An NBD error value from the server, or an Error when the request could not complete. */
+type Failure = { errno: number; message: string } | Error;
+
 export class PendingRequest {
   /** Whole-request view when one content chunk covered it, else the assembled copy. */
   private data: Buffer | undefined;
   private covered = 0;
   private error: ErrorChunk | undefined;
   private descriptors: BlockDescriptor[] | undefined;
+  /** The outcome once settled, until delivered. */
+  private succeeded = false;
+  private outcome: ReplyResult | Failure | undefined;
 
   constructor(
     readonly type: NbdCommand,
@@ -36,19 +46,63 @@ export class PendingRequest {
     /** base:allocation context id, for BLOCK_STATUS. */
     private readonly contextId: number | undefined,
     private readonly resolve: (r: ReplyResult) => void,
-    /** An NBD error value from the server, or an Error when the request could not complete. */
-    private readonly reject: (e: { errno: number; message: string } | Error) => void,
+    private readonly reject: (e: Failure) => void,
+    /** Where READ data goes (exactly `length` bytes); a new buffer when not given. */
+    private readonly into?: Buffer,
+    /** Told when the request has settled; it then calls `deliver()`. Absent: delivered at once. */
+    private readonly onSettled?: (p: PendingRequest) => void,
   ) {}
+
+  /** Hands the settled outcome to `resolve` or `reject`. */
+  deliver(): void {
+    const outcome = this.outcome!;
+    this.outcome = undefined;
+    if (this.succeeded) this.resolve(outcome as ReplyResult);
+    else this.reject(outcome as Failure);
+  }
+
+  private finish(succeeded: boolean, outcome: ReplyResult | Failure): void {
+    this.succeeded = succeeded;
+    this.outcome = outcome;
+    if (this.onSettled) this.onSettled(this);
+    else this.deliver();
+  }
 
   /** The connection was lost before the reply came. */
   lost(err: Error): void {
     this.reject(err);
   }
 
-  /** A simple reply: `payload` is the READ data when `error` is 0. */
-  simple(error: number, payload: Buffer): void {
-    if (error !== 0) this.reject({ errno: error, message: '' });
-    else this.resolve(this.type === NbdCommand.Read ? { data: payload } : {});
+  /**
+   * A simple reply: `payload` is the READ data when `error` is 0, unless the data was streamed
+   * into `destination()` already.
+   */
+  simple(error: number, payload?: Buffer): void {
+    if (error !== 0) return this.finish(false, { errno: error, message: '' });
+    if (this.type !== NbdCommand.Read) return this.finish(true, {});
+    if (payload) this.place(this.offset, this.length, payload);
+    this.finish(true, { data: this.data });
+  }
+
+  /**
+   * Streaming: claims the content `length` bytes at device `offset` (checked as a chunk is) and
+   * returns where in `destination()` they go.
+   */
+  beginContent(offset: number, length: number): number {
+    if (this.type !== NbdCommand.Read) throw unexpected('content', this.type);
+    return this.claim(offset, length);
+  }
+
+  /** The buffer READ data is assembled in. */
+  destination(): Buffer {
+    return (this.data ??= this.into ?? Buffer.allocUnsafe(this.length));
+  }
+
+  /** Streaming: the end of a content chunk; returns true when it was the final one. */
+  contentDone(done: boolean): boolean {
+    if (!done) return false;
+    this.settle();
+    return true;
   }
 
   /** One structured chunk; returns true when it was the final one and the request settled. */
@@ -84,6 +138,18 @@ export class PendingRequest {
 
   private place(offset: number, length: number, data: Buffer | undefined): void {
     if (this.type !== NbdCommand.Read) throw unexpected('content', this.type);
+    const at = this.claim(offset, length);
+    if (data && length === this.length && !this.into) {
+      this.data = data; // the usual case: one chunk, handed on without a copy
+      return;
+    }
+    // Holes are zeroed here; a range no chunk covered fails the request in settle().
+    if (data) data.copy(this.destination(), at);
+    else this.destination().fill(0, at, at + length);
+  }
+
+  /** Checks a content range against the request and counts it; returns its request offset. */
+  private claim(offset: number, length: number): number {
     const at = offset - this.offset;
     // Chunks may not overlap (proto.md), so more bytes than requested means a bad server.
     if (at < 0 || at + length > this.length || this.covered + length > this.length) {
@@ -93,27 +159,25 @@ export class PendingRequest {
       );
     }
     this.covered += length;
-    if (data && length === this.length) {
-      this.data = data; // the usual case: one chunk, handed on without a copy
-      return;
-    }
-    this.data ??= Buffer.alloc(this.length); // zero-filled, so holes need no writing
-    if (data) data.copy(this.data, at);
+    return at;
   }
 
   private settle(): void {
     if (this.error) {
-      this.reject({ errno: this.error.errno, message: this.error.message });
+      this.finish(false, { errno: this.error.errno, message: this.error.message });
     } else if (this.type === NbdCommand.Read && this.covered !== this.length) {
       // proto.md: with no error the server MUST cover the whole region; treat a gap as EIO.
-      this.reject({
+      this.finish(false, {
         errno: NbdErrno.EIO,
         message: `reply covered ${this.covered} of ${this.length} bytes`,
       });
     } else if (this.type === NbdCommand.BlockStatus && !this.descriptors) {
-      this.reject({ errno: NbdErrno.EIO, message: 'no block status for the negotiated context' });
+      this.finish(false, {
+        errno: NbdErrno.EIO,
+        message: 'no block status for the negotiated context',
+      });
     } else {
-      this.resolve({ data: this.data, descriptors: this.descriptors });
+      this.finish(true, { data: this.data, descriptors: this.descriptors });
     }
   }
 }

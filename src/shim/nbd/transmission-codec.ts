@@ -48,14 +48,16 @@ const COMMAND_NAMES: Record<number, string> = {
 
 export const commandName = (type: number): string => COMMAND_NAMES[type] ?? `command ${type}`;
 
-export type Handle = Buffer | bigint;
+/** The server echoes a Buffer view; a client names requests with bigints or safe-integer numbers. */
+export type Handle = Buffer | bigint | number;
 
 const HANDLE_SIZE = 8;
 const TWO_32 = 0x1_0000_0000;
 const MAX_ERROR_MESSAGE = 4096; // proto.md: message length MUST NOT exceed the string limit
 
 function writeHandle(b: Buffer, offset: number, handle: Handle): void {
-  if (typeof handle === 'bigint') b.writeBigUInt64BE(handle, offset);
+  if (typeof handle === 'number') writeUInt64(b, offset, handle);
+  else if (typeof handle === 'bigint') b.writeBigUInt64BE(handle, offset);
   else handle.copy(b, offset, 0, HANDLE_SIZE);
 }
 

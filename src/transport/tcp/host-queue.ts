@@ -1,14 +1,14 @@
 /**
  * The host end of one NVMe/TCP connection (one NVMe queue): the ICReq/ICResp exchange, command
  * identifiers, in-capsule data or R2T-driven H2CData for writes, C2HData for reads, and the
- * mapping of every way a command can end into one settled promise (NVMe/TCP 1.0 data
- * transfers and the PDUs of 3.6.2). Queue depth and deadlines are the caller's business (src/initiator).
+ * mapping of every way a command can end into one outcome, a callback or a settled promise
+ * (NVMe/TCP 1.0 data transfers and the PDUs of 3.6.2). Queue depth and deadlines are the
+ * caller's business (src/initiator).
  */
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
-import { CQE_CID, CQE_SIZE, CQE_STATUS, cqeOk, encodeCqeStatus } from '../../nvme/cqe.js';
+import { CQE_CID, CQE_SIZE } from '../../nvme/cqe.js';
 import { setSqeCid } from '../../nvme/sqe.js';
-import { GenericStatus, StatusCodeType } from '../../nvme/status.js';
 import { totalLength } from './buffer-list.js';
 import {
   TcpConnectTimeoutError,
@@ -19,7 +19,12 @@ import {
 } from './errors.js';
 import {
   CAPSULE_RESP_CQE,
+  CH_FLAGS,
+  CH_PDO,
+  CH_TYPE,
   DATA_CCCID,
+  DATA_DATAL,
+  DATA_DATAO,
   IC_DGST,
   IC_MAXH2CDATA,
   IC_PDA,
@@ -40,7 +45,17 @@ import {
   pdaAlignment,
   writeCapsuleCmd,
 } from './pdu.js';
+import {
+  type HostCommand,
+  type HostCompletion,
+  type HostCompletionCallback,
+  type HostSubmitIo,
+  addC2HData,
+  completionOf,
+  newHostCommand,
+} from './host-command.js';
 import { QueueState, TcpQueueCore } from './queue-core.js';
+import { RX_READ_BYTES, RxBuffers } from './rx-buffers.js';
 import { TagTable } from './tag-table.js';
 
 export interface HostQueueOptions {
@@ -61,47 +76,13 @@ export interface HostQueueOptions {
   maxC2HData?: number;
 }
 
-export interface HostSubmitIo {
-  /** Host-to-controller data: in-capsule up to inCapsuleDataSize, else sent on R2T. */
-  data?: Buffer | readonly Buffer[];
-  /** Controller-to-host data length (the Transport SGL Data Block length). */
-  readLength?: number;
-}
-
-export interface HostCompletion {
-  /** The 16-byte CQE (from the CapsuleResp, or synthesized for a C2HData SUCCESS). */
-  cqe: Buffer;
-  /** The bytes the controller sent with C2HData, when there were any. */
-  data?: Buffer;
-}
-
 /** NVMe/TCP admin queue in-capsule data size (8 KiB for admin and fabrics commands, Linux NVME_TCP_ADMIN_CCSZ). */
 export const ADMIN_IN_CAPSULE_DATA_SIZE = 8192;
 /** Command identifiers 0..0xFFFE; 0xFFFF is kept out ("no CID" in error log entries). */
 const MAX_CID = 0xfffe;
 const DEFAULT_MAX_C2H_DATA = 64 * 1024 * 1024;
 
-/**
- * How a command submitted with HostQueue.send() ends: exactly one call, with the completion, or
- * with the error that kept it from completing (connection lost or closed, a bad request).
- */
-export type HostCompletionCallback = (err: Error | null, completion?: HostCompletion) => void;
-
-interface HostCommand {
-  cid: number;
-  done: HostCompletionCallback;
-  write: Buffer | readonly Buffer[] | undefined;
-  writeLength: number;
-  readLength: number;
-  /** C2HData bytes received so far (they arrive in order). */
-  received: number;
-  /** The one C2HData view when a single PDU carried all the data. */
-  view: Buffer | undefined;
-  /** Assembly buffer when the data came in several PDUs. */
-  assembled: Buffer | undefined;
-  /** A C2HData data digest did not match: the command fails with Transient Transport Error. */
-  digestError: boolean;
-}
+export type { HostCompletion, HostCompletionCallback, HostSubmitIo } from './host-command.js';
 
 const SILENT_LOGGER: Logger = pino({ level: 'silent' });
 
@@ -113,6 +94,7 @@ export class HostQueue extends TcpQueueCore {
   private readonly commands = new TagTable<HostCommand>(MAX_CID);
   private readonly maxC2HData: number;
   private established: { resolve(): void; reject(err: Error): void } | undefined;
+  private readonly readBuffers: RxBuffers;
 
   private constructor(
     socket: net.Socket,
@@ -120,6 +102,7 @@ export class HostQueue extends TcpQueueCore {
     logger: Logger,
   ) {
     super(socket, false, logger, `${opts.host}:${opts.port}`);
+    this.readBuffers = new RxBuffers(this.reader);
     this.maxC2HData = opts.maxC2HData ?? DEFAULT_MAX_C2H_DATA;
   }
 
@@ -133,8 +116,22 @@ export class HostQueue extends TcpQueueCore {
       transport: 'tcp',
       peer: `${opts.host}:${opts.port}`,
     });
-    const socket = net.connect({ host: opts.host, port: opts.port });
+    const created: { queue?: HostQueue } = {};
+    const socket = net.connect({
+      host: opts.host,
+      port: opts.port,
+      // Reads land where the PDU reader wants them (rx-buffers.ts). net.connect sets the handle
+      // up before the queue exists; that first buffer can be any.
+      onread: {
+        buffer: () => created.queue?.readBuffers.next() ?? Buffer.allocUnsafe(RX_READ_BYTES),
+        callback: (n: number, buf: Uint8Array) => {
+          created.queue?.received(buf as Buffer, n);
+          return true;
+        },
+      },
+    });
     const queue = new HostQueue(socket, opts, log);
+    created.queue = queue;
     const ready = new Promise<void>((resolve, reject) => {
       queue.established = { resolve, reject };
     });
@@ -168,6 +165,10 @@ export class HostQueue extends TcpQueueCore {
       clearTimeout(timer);
     }
     return queue;
+  }
+
+  private received(buf: Buffer, n: number): void {
+    this.onData(this.readBuffers.filled(buf, n));
   }
 
   /** Commands submitted and not yet completed. */
@@ -209,17 +210,16 @@ export class HostQueue extends TcpQueueCore {
     const inCapsule = writeLength > 0 && writeLength <= this.inCapsuleDataSize;
     if (inCapsule) setSgl1(sqe, IN_CAPSULE_SGL_ID, writeLength);
     else setSgl1(sqe, TRANSPORT_SGL_ID, writeLength > 0 ? writeLength : readLength);
-    this.commands.set(cid, {
+    this.commands.set(
       cid,
-      done,
-      write: inCapsule ? undefined : write,
-      writeLength: inCapsule ? 0 : writeLength,
-      readLength,
-      received: 0,
-      view: undefined,
-      assembled: undefined,
-      digestError: false,
-    });
+      newHostCommand(
+        cid,
+        done,
+        inCapsule ? undefined : write,
+        inCapsule ? 0 : writeLength,
+        readLength,
+      ),
+    );
     const capsuleData = inCapsule ? writeLength : 0;
     const at = this.batch.reserve(capsuleCmdHeaderSize(capsuleData, this.tx));
     writeCapsuleCmd(this.batch.buf, at, sqe, capsuleData, this.tx);
@@ -270,7 +270,14 @@ export class HostQueue extends TcpQueueCore {
       case PduType.CapsuleResp:
         return this.onCapsuleResp(pdu.cqe);
       case PduType.C2HData:
-        return this.onC2HData(pdu);
+        return this.onC2HData(
+          pdu.cccid,
+          pdu.datao,
+          pdu.datal,
+          pdu.success,
+          pdu.data,
+          pdu.dataDigestOk,
+        );
       case PduType.R2T:
         return this.onR2T(pdu);
       case PduType.C2HTermReq:
@@ -337,38 +344,73 @@ export class HostQueue extends TcpQueueCore {
   }
 
   /** NVMe/TCP 1.0, 3.6.2.9: C2HData PDUs of a command arrive in order, inside its data. */
-  private onC2HData(m: Pdu & { type: PduType.C2HData }): void {
-    const cmd = this.commands.get(m.cccid);
+  private onC2HData(
+    cccid: number,
+    datao: number,
+    datal: number,
+    success: boolean,
+    data: Buffer,
+    dataDigestOk: boolean,
+  ): void {
+    const cmd = this.commands.get(cccid);
     if (!cmd || cmd.readLength === 0) {
       throw new TcpTransportError(
         TermReqFes.InvalidHeaderField,
         DATA_CCCID,
-        `C2HData for CID ${m.cccid}, which expects no data`,
+        `C2HData for CID ${cccid}, which expects no data`,
       );
     }
-    if (m.datao !== cmd.received || m.datao + m.datal > cmd.readLength) {
+    if (datao !== cmd.received || datao + datal > cmd.readLength) {
       throw new TcpTransportError(
         TermReqFes.DataTransferOutOfRange,
         0,
-        `C2HData offset ${m.datao} length ${m.datal} for CID ${m.cccid}: expected offset ${cmd.received} within ${cmd.readLength} bytes`,
+        `C2HData offset ${datao} length ${datal} for CID ${cccid}: expected offset ${cmd.received} within ${cmd.readLength} bytes`,
       );
     }
-    if (!m.dataDigestOk) {
-      this.log.warn({ cid: m.cccid, datao: m.datao }, 'C2HData data digest error');
+    if (!dataDigestOk) {
+      this.log.warn({ cid: cccid, datao }, 'C2HData data digest error');
       cmd.digestError = true;
     }
-    if (m.datao === 0 && m.datal === cmd.readLength) {
-      cmd.view = m.data;
-    } else {
-      cmd.assembled ??= Buffer.allocUnsafe(cmd.readLength);
-      m.data.copy(cmd.assembled, m.datao);
-    }
-    cmd.received += m.datal;
-    if (m.success) {
+    // One PDU carrying it all reaches the caller as the view of the receive buffer, no copy.
+    addC2HData(cmd, datao, data);
+    if (success) {
       // NVMe/TCP 1.0, 3.6.2.9: SUCCESS replaces the CapsuleResp of a successful command.
       const cqe = Buffer.alloc(CQE_SIZE);
-      cqe.writeUInt16LE(m.cccid, CQE_CID);
+      cqe.writeUInt16LE(cccid, CQE_CID);
       this.complete(cmd, cqe);
+    }
+  }
+
+  /** CapsuleResp and C2HData read in place (see TcpQueueCore.handleInPlace). */
+  protected override handleInPlace(
+    buf: Buffer,
+    at: number,
+    plen: number,
+    dataLength: number,
+  ): boolean {
+    // checkHeader() already let only the PDU types of the Ready state through.
+    switch (buf[at + CH_TYPE]) {
+      case PduType.CapsuleResp:
+        this.onCapsuleResp(buf.subarray(at + CAPSULE_RESP_CQE, at + CAPSULE_RESP_CQE + CQE_SIZE));
+        return true;
+      case PduType.C2HData: {
+        const datal = buf.readUInt32LE(at + DATA_DATAL);
+        // The decoder reports a DATAL that disagrees with PLEN and PDO.
+        if (datal !== dataLength || dataLength === 0) return false;
+        const pdo = at + buf[at + CH_PDO];
+        const data = buf.subarray(pdo, pdo + dataLength);
+        this.onC2HData(
+          buf.readUInt16LE(at + DATA_CCCID),
+          buf.readUInt32LE(at + DATA_DATAO),
+          datal,
+          (buf[at + CH_FLAGS] & PduFlag.Success) !== 0,
+          data,
+          this.dataDigestOk(buf, at, plen, data),
+        );
+        return true;
+      }
+      default:
+        return false;
     }
   }
 
@@ -403,18 +445,9 @@ export class HostQueue extends TcpQueueCore {
 
   private complete(cmd: HostCommand, cqe: Buffer): void {
     this.commands.release(cmd.cid);
-    if (cmd.digestError && cqeOk(cqe)) {
-      // A data digest error fails the command, not the connection: Transient Transport Error.
-      cqe = Buffer.from(cqe);
-      cqe.writeUInt16LE(
-        encodeCqeStatus(StatusCodeType.Generic, GenericStatus.TransientTransportError),
-        CQE_STATUS,
-      );
-    }
-    let data = cmd.view;
-    if (!data && cmd.assembled) data = cmd.assembled.subarray(0, cmd.received);
+    const completion = completionOf(cmd, cqe);
     try {
-      cmd.done(null, data ? { cqe, data } : { cqe });
+      cmd.done(null, completion);
     } catch (err) {
       // A throwing callback is the caller's bug; the connection and its other commands go on.
       this.log.error({ err, cid: cmd.cid }, 'command completion callback threw');

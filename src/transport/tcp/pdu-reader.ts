@@ -14,6 +14,11 @@ export interface PduReaderHandlers {
   onHeader(buf: Buffer, at: number): void;
   /** One whole PDU, exactly PLEN bytes. */
   onPdu(pdu: Buffer): void;
+  /**
+   * When present, called instead of onPdu with where the PDU lies (`plen` bytes of `buf` from
+   * `at`), so a receiver that reads its fields in place needs no view of the PDU itself.
+   */
+  onPduAt?(buf: Buffer, at: number, plen: number): void;
 }
 
 export class PduReader {
@@ -31,24 +36,42 @@ export class PduReader {
     return this.partial === undefined && this.chFilled === 0;
   }
 
+  /** PLEN of the last PDU handed out (a hint of what comes next, for sizing reads). */
+  lastPduLength = 0;
+
+  /**
+   * Where the rest of a PDU being assembled goes, when at least `minBytes` of it are missing: a
+   * socket that reads into this view (net.Socket `onread`) puts the bytes in place, and push()
+   * of that view copies nothing. Undefined at a PDU boundary or for a short remainder.
+   */
+  assemblyTarget(minBytes: number): Buffer | undefined {
+    const partial = this.partial;
+    if (partial === undefined || partial.length - this.partialFilled < minBytes) return undefined;
+    return partial.subarray(this.partialFilled);
+  }
+
   /**
    * Consumes a chunk. Exceptions from the handlers propagate; after one, the reader's state is
    * undefined and the caller must stop feeding it (the connection is being terminated).
    */
   push(chunk: Buffer): void {
-    const { handlers } = this;
     const length = chunk.length;
     let offset = 0;
     while (offset < length) {
       if (this.partial !== undefined) {
         const n = Math.min(this.partial.length - this.partialFilled, length - offset);
-        chunk.copy(this.partial, this.partialFilled, offset, offset + n);
+        // Bytes read straight into assemblyTarget() are already where they belong.
+        const inPlace =
+          offset === 0 &&
+          chunk.buffer === this.partial.buffer &&
+          chunk.byteOffset === this.partial.byteOffset + this.partialFilled;
+        if (!inPlace) chunk.copy(this.partial, this.partialFilled, offset, offset + n);
         this.partialFilled += n;
         offset += n;
         if (this.partialFilled === this.partial.length) {
           const pdu = this.partial;
           this.partial = undefined;
-          handlers.onPdu(pdu);
+          this.deliver(pdu, 0, pdu.length);
         }
         continue;
       }
@@ -69,9 +92,9 @@ export class PduReader {
       }
       const plen = this.header(chunk, offset);
       if (length - offset >= plen) {
-        const pdu = chunk.subarray(offset, offset + plen);
+        const at = offset;
         offset += plen;
-        handlers.onPdu(pdu);
+        this.deliver(chunk, at, plen);
         continue;
       }
       this.partial = Buffer.allocUnsafe(plen);
@@ -100,7 +123,14 @@ export class PduReader {
     if (plen === CH_SIZE) {
       const pdu = this.partial;
       this.partial = undefined;
-      this.handlers.onPdu(pdu);
+      this.deliver(pdu, 0, pdu.length);
     }
+  }
+
+  private deliver(buf: Buffer, at: number, plen: number): void {
+    const { handlers } = this;
+    this.lastPduLength = plen;
+    if (handlers.onPduAt) handlers.onPduAt(buf, at, plen);
+    else handlers.onPdu(at === 0 && plen === buf.length ? buf : buf.subarray(at, at + plen));
   }
 }

@@ -11,12 +11,14 @@ import { sliceBuffers } from './buffer-list.js';
 import { dataDigest, DIGEST_SIZE } from './digest.js';
 import { TcpConnectionClosedError, TcpTransportError, TermReqFes, fesName } from './errors.js';
 import {
+  CH_FLAGS,
   CH_HLEN,
   CH_SIZE,
   CH_TYPE,
   type HeaderRules,
   INITIAL_PDO_ALIGNMENT,
   type Pdu,
+  PduFlag,
   PduType,
   TERM_REQ_MAX_DATA,
   type TxRules,
@@ -54,7 +56,7 @@ export abstract class TcpQueueCore extends EventEmitter {
     ddgst: false,
     pdoAlignment: INITIAL_PDO_ALIGNMENT,
   };
-  private readonly reader: PduReader;
+  protected readonly reader: PduReader;
   /** This tick's outgoing PDUs: headers encoded in place, payloads as views, one writev. */
   protected readonly batch: TxBatch;
   /** Data section length of the PDU whose header onHeader() checked last (the one onPdu gets). */
@@ -74,7 +76,8 @@ export abstract class TcpQueueCore extends EventEmitter {
     this.rx = { controller, hdgst: false, ddgst: false, pdoAlignment: INITIAL_PDO_ALIGNMENT };
     this.reader = new PduReader({
       onHeader: (buf, at) => this.onHeader(buf, at),
-      onPdu: (pdu) => this.onPdu(pdu),
+      onPdu: (pdu) => this.onPdu(pdu, 0, pdu.length),
+      onPduAt: (buf, at, plen) => this.onPdu(buf, at, plen),
     });
     this.batch = new TxBatch(socket);
     // Every PDU batch is complete when written: Nagle would only add latency (Linux nvme-tcp
@@ -114,7 +117,8 @@ export abstract class TcpQueueCore extends EventEmitter {
   /** Called once when the connection stops working: fail what is outstanding. */
   protected abstract onTerminated(err: Error): void;
 
-  private onData(chunk: Buffer): void {
+  /** Bytes from the socket ('data', or a subclass's `onread` callback). */
+  protected onData(chunk: Buffer): void {
     if (this.stateValue >= QueueState.Terminating) return;
     try {
       this.reader.push(chunk);
@@ -136,18 +140,39 @@ export abstract class TcpQueueCore extends EventEmitter {
     }
   }
 
-  private onPdu(raw: Buffer): void {
+  /** A whole PDU, `plen` bytes of `buf` from `at`, its common header checked by onHeader(). */
+  private onPdu(buf: Buffer, at: number, plen: number): void {
     if (this.stateValue >= QueueState.Terminating) throw STOP;
     try {
-      this.handlePdu(decodeCheckedPdu(raw, this.rxDataLength));
+      const dataLength = this.rxDataLength;
+      const hdgst = (buf[at + CH_FLAGS] & PduFlag.HeaderDigest) !== 0;
+      if (hdgst || !this.handleInPlace(buf, at, plen, dataLength)) {
+        const pdu = at === 0 && plen === buf.length ? buf : buf.subarray(at, at + plen);
+        this.handlePdu(decodeCheckedPdu(pdu, dataLength));
+      }
     } catch (err) {
       if (err instanceof TcpTransportError && !err.header) {
-        err.header = Buffer.from(
-          raw.subarray(0, Math.min(raw[CH_HLEN] || CH_SIZE, TERM_REQ_MAX_DATA, raw.length)),
-        );
+        const hlen = Math.min(buf[at + CH_HLEN] || CH_SIZE, TERM_REQ_MAX_DATA, plen);
+        err.header = Buffer.from(buf.subarray(at, at + hlen));
       }
       throw err;
     }
+  }
+
+  /**
+   * The data path's PDUs, taken straight from the receive buffer: no view of the whole PDU and
+   * no decoded object. Returns false to have the PDU decoded and given to handlePdu() instead
+   * (the default, and what a subclass does for anything unusual, so that the one decoder reports
+   * it). Never sees a PDU with a header digest: those take the checked, decoded path.
+   */
+  protected handleInPlace(_buf: Buffer, _at: number, _plen: number, _dataLength: number): boolean {
+    return false;
+  }
+
+  /** Whether the data of a data-carrying PDU (`plen` bytes at `at`) matches its DDGST, if any. */
+  protected dataDigestOk(buf: Buffer, at: number, plen: number, data: Buffer): boolean {
+    if ((buf[at + CH_FLAGS] & PduFlag.DataDigest) === 0) return true;
+    return buf.readUInt32LE(at + plen - DIGEST_SIZE) === dataDigest(data);
   }
 
   /** Queues an encoded PDU (ICReq/ICResp, TermReq) for sending in this tick's batch. */

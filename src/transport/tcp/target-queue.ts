@@ -10,11 +10,14 @@ import type { Logger } from 'pino';
 import { encodeCqeStatus } from '../../nvme/cqe.js';
 import { DataTransfer, dataTransferOf } from '../../nvme/opcodes.js';
 import { SGL_ADDRESS, SGL_IDENTIFIER, SGL_LENGTH } from '../../nvme/sgl.js';
-import { SQE_DPTR, sqeCid } from '../../nvme/sqe.js';
+import { SQE_DPTR, SQE_SIZE, sqeCid } from '../../nvme/sqe.js';
 import { GenericStatus, StatusCodeType } from '../../nvme/status.js';
 import { totalLength } from './buffer-list.js';
 import { TcpPeerTerminatedError, TcpTransportError, TermReqFes } from './errors.js';
 import {
+  CAPSULE_CMD_SQE,
+  CH_PDO,
+  CH_TYPE,
   DATA_CCCID,
   DATA_TTAG,
   IC_PDA,
@@ -205,6 +208,25 @@ export class TargetQueue extends TcpQueueCore {
           `unexpected PDU type 0x${pdu.type.toString(16)}`,
         );
     }
+  }
+
+  /** CapsuleCmd read in place (see TcpQueueCore.handleInPlace); checkHeader() allowed it. */
+  protected override handleInPlace(
+    buf: Buffer,
+    at: number,
+    plen: number,
+    dataLength: number,
+  ): boolean {
+    if (buf[at + CH_TYPE] !== PduType.CapsuleCmd) return false;
+    const sqe = buf.subarray(at + CAPSULE_CMD_SQE, at + CAPSULE_CMD_SQE + SQE_SIZE);
+    if (dataLength === 0) {
+      this.onCapsuleCmd(sqe, undefined, true);
+    } else {
+      const pdo = at + buf[at + CH_PDO];
+      const data = buf.subarray(pdo, pdo + dataLength);
+      this.onCapsuleCmd(sqe, data, this.dataDigestOk(buf, at, plen, data));
+    }
+    return true;
   }
 
   /** NVMe/TCP 1.0, 3.6.2.2: PFV 0, HPDA 0..31; the digests asked for are granted. */

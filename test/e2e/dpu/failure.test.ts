@@ -10,7 +10,7 @@
 import t from 'tap';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Dpu, farm, farmUp, preflight, type FarmInfo } from './support/dpu-rig.js';
+import { dpuOnFarm, farm, preflight, type FarmInfo } from './support/dpu-rig.js';
 import {
   Child,
   READY_TIMEOUT_MS,
@@ -18,10 +18,9 @@ import {
   runBin,
   sha256File,
   sleep,
-  tempDir,
   type RunResult,
 } from './support/processes.js';
-import { fioJobs } from './support/fio.js';
+import { fioJobs, nbdFioArgs } from './support/fio.js';
 
 const MiB = 1024 * 1024;
 const NODES = 3;
@@ -63,36 +62,17 @@ async function waitForProgress(child: Child, farmDir: string, farmInfo: FarmInfo
 }
 
 function fio(uri: string, out: string, extra: string[]): Child {
-  return Child.spawn('fio', [
-    '--name=failure',
-    '--ioengine=nbd',
-    `--uri=${uri}`,
-    '--bs=4k',
-    '--iodepth=32',
-    // fio's verify state files would land in the working directory; they are not needed here.
-    '--verify_state_save=0',
-    '--output-format=json',
-    `--output=${out}`,
-    ...extra,
-  ]);
+  return Child.spawn('fio', nbdFioArgs('failure', uri, out, extra));
 }
 
 t.test('mirror: a node stopped during fio verify; resync copies only dirty regions', async (t) => {
   if (!preflight(t, ['fio'])) return;
-  const dir = await tempDir('failure-mirror');
-  t.teardown(() => dir.remove());
-  const farmDir = join(dir.path, 'farm');
-  const farmInfo = await farmUp(farmDir, NODES, NODE_SIZE);
-  t.teardown(() => farm(farmDir, 'down'));
-  const dpu = await Dpu.start([
-    '--farm',
-    join(farmDir, 'farm.json'),
-    '--layout',
-    'mirror',
-    '--state-dir',
-    join(dir.path, 'dpu'),
-  ]);
-  t.teardown(() => dpu.stop());
+  const { dir, farmDir, farmInfo, dpu } = await dpuOnFarm(t, 'failure-mirror', {
+    nodes: NODES,
+    nodeSize: NODE_SIZE,
+    layoutArgs: ['--layout', 'mirror'],
+    stateDir: true,
+  });
 
   const out = join(dir.path, 'fio.json');
   const job = fio(dpu.uri, out, [
@@ -169,14 +149,12 @@ t.test(
   'concat: a stopped node gives fio clean I/O errors; I/O resumes when it returns',
   async (t) => {
     if (!preflight(t, ['fio', 'qemu-io'])) return;
-    const dir = await tempDir('failure-concat');
-    t.teardown(() => dir.remove());
-    const farmDir = join(dir.path, 'farm');
     const legBytes = 16 * MiB;
-    const farmInfo = await farmUp(farmDir, 2, '16MiB');
-    t.teardown(() => farm(farmDir, 'down'));
-    const dpu = await Dpu.start(['--farm', join(farmDir, 'farm.json'), '--layout', 'concat']);
-    t.teardown(() => dpu.stop());
+    const { dir, farmDir, farmInfo, dpu } = await dpuOnFarm(t, 'failure-concat', {
+      nodes: 2,
+      nodeSize: '16MiB',
+      layoutArgs: ['--layout', 'concat'],
+    });
 
     const out = join(dir.path, 'fio.json');
     const job = fio(dpu.uri, out, [

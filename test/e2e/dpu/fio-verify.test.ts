@@ -5,9 +5,9 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import { Dpu, farm, farmUp, preflight } from './support/dpu-rig.js';
-import { run, tempDir } from './support/processes.js';
-import { fioJobs } from './support/fio.js';
+import { dpuOnFarm, preflight } from './support/dpu-rig.js';
+import { run } from './support/processes.js';
+import { fioJobs, nbdFioArgs } from './support/fio.js';
 
 const NODES = 3;
 const NODE_SIZE = '64MiB';
@@ -15,37 +15,23 @@ const FIO_BYTES = 64 * 1024 * 1024;
 
 t.test('fio randwrite + crc32c verify at QD32 on a mirror: zero errors', async (t) => {
   if (!preflight(t, ['fio'])) return;
-  const dir = await tempDir('fio-verify');
-  t.teardown(() => dir.remove());
-  const farmDir = join(dir.path, 'farm');
-  await farmUp(farmDir, NODES, NODE_SIZE);
-  t.teardown(() => farm(farmDir, 'down'));
-  const dpu = await Dpu.start([
-    '--farm',
-    join(farmDir, 'farm.json'),
-    '--layout',
-    'mirror',
-    '--state-dir',
-    join(dir.path, 'dpu'),
-  ]);
-  t.teardown(() => dpu.stop());
+  const { dir, dpu } = await dpuOnFarm(t, 'fio-verify', {
+    nodes: NODES,
+    nodeSize: NODE_SIZE,
+    layoutArgs: ['--layout', 'mirror'],
+    stateDir: true,
+  });
 
   const out = join(dir.path, 'fio.json');
-  const fio = await run('fio', [
-    '--name=mirror-verify',
-    '--ioengine=nbd',
-    `--uri=${dpu.uri}`,
-    '--rw=randwrite',
-    '--bs=4k',
-    '--iodepth=32',
-    `--size=${FIO_BYTES}`,
-    '--verify=crc32c',
-    '--do_verify=1',
-    // fio's verify state files would land in the working directory; they are not needed here.
-    '--verify_state_save=0',
-    '--output-format=json',
-    `--output=${out}`,
-  ]);
+  const fio = await run(
+    'fio',
+    nbdFioArgs('mirror-verify', dpu.uri, out, [
+      '--rw=randwrite',
+      `--size=${FIO_BYTES}`,
+      '--verify=crc32c',
+      '--do_verify=1',
+    ]),
+  );
   t.equal(fio.code, 0, `fio exits 0 ${fio.stderr}`);
   const [job] = await fioJobs(out);
   t.equal(job.error, 0, 'fio reports no error');

@@ -9,8 +9,8 @@ import { createWriteStream } from 'node:fs';
 import { truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { Dpu, farm, farmUp, preflight } from './support/dpu-rig.js';
-import { run, sha256File, tempDir } from './support/processes.js';
+import { dpuOnFarm, preflight } from './support/dpu-rig.js';
+import { run, sha256File } from './support/processes.js';
 
 const MiB = 1024 * 1024;
 const FILE_BYTES = 256 * MiB;
@@ -30,20 +30,11 @@ async function randomFile(path: string, bytes: number): Promise<void> {
 
 t.test('nbdcopy in and out of a striped volume is byte-identical', async (t) => {
   if (!preflight(t, ['nbdcopy', 'qemu-img'])) return;
-  const dir = await tempDir('nbdcopy');
-  t.teardown(() => dir.remove());
-  const farmDir = join(dir.path, 'farm');
-  await farmUp(farmDir, NODES, NODE_SIZE);
-  t.teardown(() => farm(farmDir, 'down'));
-  const dpu = await Dpu.start([
-    '--farm',
-    join(farmDir, 'farm.json'),
-    '--layout',
-    'stripe',
-    '--stripe-size',
-    '64KiB',
-  ]);
-  t.teardown(() => dpu.stop());
+  const { dir, dpu } = await dpuOnFarm(t, 'nbdcopy', {
+    nodes: NODES,
+    nodeSize: NODE_SIZE,
+    layoutArgs: ['--layout', 'stripe', '--stripe-size', '64KiB'],
+  });
 
   const input = join(dir.path, 'in.bin');
   const output = join(dir.path, 'out.bin');

@@ -7,7 +7,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nvmfCtl, startNvmfTarget, tempDir } from './support/processes.js';
+import { nvmfCtl, startNvmfTarget, startOpenTarget, tempDir } from './support/processes.js';
 import { preflight } from './support/preflight.js';
 
 const NQN = 'nqn.2024-01.io.example:e2e-ctl';
@@ -20,20 +20,11 @@ t.test('nvmf-ctl against nvmf-target', async (t) => {
   if (!preflight(t)) return;
   const dir = await tempDir('ctl');
   t.teardown(() => dir.remove());
-  const open = await startNvmfTarget([
-    '--nqn',
-    NQN,
-    '--ns',
-    'mem:64MiB',
-    '--ns',
-    'mem:16MiB:4096',
-    '--allow-any-host',
-  ]);
-  t.teardown(() => open.child.stop());
+  const open = await startOpenTarget(t, NQN);
   const locked = await startNvmfTarget(['--nqn', LOCKED, '--ns', 'mem:8MiB', '--allow-host', HOST]);
   t.teardown(() => locked.child.stop());
   const port = String(open.port);
-  const uri = `tcp://127.0.0.1:${port}/${NQN}`;
+  const { uri } = open;
 
   t.test('discover prints the log as nvme-cli does', async (t) => {
     const res = await nvmfCtl(['discover', '-a', '127.0.0.1', '-s', port]);

@@ -14,7 +14,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { HostController } from '../../../src/initiator/index.js';
-import { nvmfCtl, startNvmfTarget, tempDir } from './support/processes.js';
+import { nvmfCtl, startOpenTarget, tempDir } from './support/processes.js';
 import { preflight } from './support/preflight.js';
 import { Capture, decode, values } from './support/tshark.js';
 import { RawHost, capsuleCmd, connect } from '../../integration/nvmf/support/raw-host.js';
@@ -85,22 +85,11 @@ t.test('tshark validates a digest-protected NVMe/TCP session', async (t) => {
   if (!preflight(t, ['tshark'])) return;
   const dir = await tempDir('tshark');
   t.teardown(() => dir.remove());
-  const target = await startNvmfTarget([
-    '--nqn',
-    NQN,
-    '--ns',
-    'mem:64MiB',
-    '--ns',
-    'mem:16MiB:4096',
-    '--allow-any-host',
-  ]);
-  t.teardown(() => target.child.stop());
-  const { port } = target;
+  const { port, uri } = await startOpenTarget(t, NQN);
   const capture = await Capture.start(port, join(dir.path, 'wire.pcapng'));
   t.teardown(() => capture.stop());
 
   const sent: CommandRecord[] = [];
-  const uri = `tcp://127.0.0.1:${port}/${NQN}`;
 
   // 1. nvmf-ctl: Connect + write + read, header and data digests, trace records on stderr.
   const file = join(dir.path, 'in.bin');

@@ -3,52 +3,30 @@
  * built dist/), third-party tools (fio, nbdkit, qemu-io, fio's scripts) from PATH. A missing tool
  * skips a suite locally and fails it under CI=true.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
+import { CI, ROOT, missingTools, run as runCommand, type RunResult } from '../../support/run.js';
 
-export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+export { CI, ROOT, missingTools, type RunResult } from '../../support/run.js';
 export const BENCH_BIN = join(ROOT, 'bin', 'nvmf-bench.js');
-export const CI = process.env.CI === 'true' || process.env.CI === '1';
 const READY_TIMEOUT_MS = 30_000;
 const POLL_MS = 50;
 
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function run(
+/** Runs a command to completion in ROOT with `env`; never throws on a non-zero exit. */
+export const run = (
   cmd: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+): Promise<RunResult> => runCommand(cmd, args, { env });
 
 /** Runs the built nvmf-bench with this Node. */
 export const runBench = (args: readonly string[], env?: NodeJS.ProcessEnv) =>
   run(process.execPath, [BENCH_BIN, ...args], env);
-
-export function missingTools(tools: readonly string[]): string[] {
-  return tools.filter(
-    (t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0,
-  );
-}
 
 /** True when the suite can run; otherwise skips (locally) or fails (CI=true) with the reason. */
 export function preflight(t: Test, tools: readonly string[]): boolean {

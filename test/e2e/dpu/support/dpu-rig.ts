@@ -16,6 +16,7 @@ import {
   missingTools,
   onExitSync,
   runBin,
+  tempDir,
   type RunResult,
 } from './processes.js';
 
@@ -164,4 +165,36 @@ export class Dpu {
   stop() {
     return this.child.stop('SIGTERM');
   }
+}
+
+export interface DpuOnFarm {
+  dir: Awaited<ReturnType<typeof tempDir>>;
+  farmDir: string;
+  farmInfo: FarmInfo;
+  dpu: Dpu;
+}
+
+/**
+ * The suites' common setup: a temp dir, a farm of `nodes` × `nodeSize` in DIR/farm, and nvmf-dpu
+ * over its farm.json with `layoutArgs` (plus `--state-dir DIR/dpu` when `stateDir` is set, for a
+ * mirror's write-intent bitmap). All three are torn down with `t`.
+ */
+export async function dpuOnFarm(
+  t: Test,
+  prefix: string,
+  o: { nodes: number; nodeSize: string; layoutArgs: readonly string[]; stateDir?: boolean },
+): Promise<DpuOnFarm> {
+  const dir = await tempDir(prefix);
+  t.teardown(() => dir.remove());
+  const farmDir = join(dir.path, 'farm');
+  const farmInfo = await farmUp(farmDir, o.nodes, o.nodeSize);
+  t.teardown(() => farm(farmDir, 'down'));
+  const dpu = await Dpu.start([
+    '--farm',
+    join(farmDir, 'farm.json'),
+    ...o.layoutArgs,
+    ...(o.stateDir ? ['--state-dir', join(dir.path, 'dpu')] : []),
+  ]);
+  t.teardown(() => dpu.stop());
+  return { dir, farmDir, farmInfo, dpu };
 }

@@ -111,4 +111,39 @@ describe('PduReader', () => {
       expect.objectContaining({ fes: 1, fei: 4 }),
     );
   });
+
+  it('assembles a spanning PDU from bytes read straight into assemblyTarget(), in place', () => {
+    const big = B.c2hData({ cccid: 7, datao: 0, data: pattern(100_000, 3), last: true });
+    const out: Buffer[] = [];
+    const reader = new PduReader({ onHeader: () => {}, onPdu: (p) => out.push(p) });
+    reader.push(big.subarray(0, 4096)); // the header and the first data, as a socket read gives them
+    let fed = 4096;
+    let assembly: ArrayBufferLike | undefined;
+    while (fed < big.length) {
+      const target = reader.assemblyTarget(1);
+      expect(target).toBeDefined();
+      assembly ??= target!.buffer;
+      expect(target!.buffer).toBe(assembly); // one assembly buffer, filled where it is
+      // A socket filling the view: at most what is left of this PDU, here 30000 bytes at a time.
+      const n = Math.min(30_000, target!.length, big.length - fed);
+      big.copy(target!, 0, fed, fed + n);
+      reader.push(target!.subarray(0, n));
+      fed += n;
+    }
+    expect(out).toHaveLength(1);
+    expect(out[0].equals(big)).toBe(true);
+    expect(out[0].buffer).toBe(assembly);
+    expect(reader.idle).toBe(true);
+    expect(reader.lastPduLength).toBe(big.length);
+    expect(reader.assemblyTarget(1)).toBeUndefined();
+  });
+
+  it('offers no assembly target at a PDU boundary or for a short remainder', () => {
+    const reader = new PduReader({ onHeader: () => {}, onPdu: () => {} });
+    expect(reader.assemblyTarget(1)).toBeUndefined();
+    const pdu = B.c2hData({ cccid: 1, datao: 0, data: pattern(5000, 4), last: true });
+    reader.push(pdu.subarray(0, pdu.length - 100));
+    expect(reader.assemblyTarget(101)).toBeUndefined();
+    expect(reader.assemblyTarget(100)).toHaveLength(100);
+  });
 });

@@ -1,0 +1,246 @@
+/**
+ * The client's side of the transmission phase: cuts replies out of received bytes and copies READ
+ * data straight into the destination buffer of the request it answers, as libnbd reads into the
+ * caller's buffer. The bytes come from a receive buffer that is reused for every socket read
+ * (Node's `onread`), so nothing here may keep a view of them: a header split across reads is
+ * gathered in a small scratch buffer, and only non-data chunk payloads (holes, errors, block
+ * status — small and rare) are gathered whole. A reply therefore costs no allocation, which keeps
+ * the garbage collector, and with it its pauses, out of the I/O latencies that nvmf-bench measures.
+ *
+ * States (ws's receiver): Header → (Offset →) Data for READ data, Header → Payload for other chunks.
+ * proto.md "Simple reply message", "Structured reply chunk message", "NBD_REPLY_TYPE_OFFSET_DATA".
+ */
+import { NbdProtocolError } from './nbd-error.js';
+import type { PendingRequest } from './pending-request.js';
+import {
+  NBD_SIMPLE_REPLY_MAGIC,
+  NBD_STRUCTURED_REPLY_MAGIC,
+  NbdCommand,
+  OFFSET_DATA_OFFSET_SIZE,
+  REPLY_MAGIC_SIZE,
+  ReplyFlag,
+  ReplyType,
+  SIMPLE_REPLY_ERROR_OFFSET,
+  SIMPLE_REPLY_HANDLE_OFFSET,
+  SIMPLE_REPLY_SIZE,
+  STRUCTURED_REPLY_FLAGS_OFFSET,
+  STRUCTURED_REPLY_HANDLE_OFFSET,
+  STRUCTURED_REPLY_HEADER_SIZE,
+  STRUCTURED_REPLY_LENGTH_OFFSET,
+  STRUCTURED_REPLY_TYPE_OFFSET,
+} from './protocol.js';
+
+/** Where replies go: the client's table of requests in flight. */
+export interface ReplyTarget {
+  /** The request a reply names; throws NBD_ERR_UNEXPECTED_REPLY for an unknown handle. */
+  pendingFor(handle: number): PendingRequest;
+  /** The request with this handle has settled and leaves the table. */
+  settled(handle: number): void;
+}
+
+const enum ReaderState {
+  /** A simple reply or a structured chunk header (its magic tells which). */
+  Header,
+  /** The 8-byte offset that opens an OFFSET_DATA payload. */
+  Offset,
+  /** READ data, copied into the request's destination. */
+  Data,
+  /** Any other chunk payload, gathered whole. */
+  Payload,
+}
+
+const TWO_32 = 0x1_0000_0000;
+const EMPTY = Buffer.alloc(0);
+/** The largest piece gathered in the scratch buffer: a chunk header, then an OFFSET_DATA offset. */
+const SCRATCH_SIZE = STRUCTURED_REPLY_HEADER_SIZE;
+
+/** Handles are the client's own counters, below 2^53, written as a big-endian u64. */
+export const readHandle = (b: Buffer, at: number): number =>
+  b.readUInt32BE(at) * TWO_32 + b.readUInt32BE(at + 4);
+
+export class ReplyReader {
+  private state = ReaderState.Header;
+  /** Gathers a header or an offset that arrives split across reads. */
+  private readonly scratch = Buffer.alloc(SCRATCH_SIZE);
+  private gathered = 0;
+  /** The request whose reply is being read, its handle, and the current chunk's fields. */
+  private request: PendingRequest | undefined;
+  private handle = 0;
+  private simple = false;
+  private flags = 0;
+  private type = 0;
+  /** Bytes of the current data or payload still to come. */
+  private remaining = 0;
+  private dest: Buffer = EMPTY;
+  private destAt = 0;
+
+  constructor(
+    private readonly target: ReplyTarget,
+    /** Largest non-data chunk payload accepted; a larger one ends the session. */
+    private readonly maxPayload: number,
+  ) {}
+
+  /** Consumes `buf[start, end)`, keeping no reference to `buf`. Throws NbdProtocolError. */
+  push(buf: Buffer, start: number, end: number): void {
+    let at = start;
+    while (at < end) {
+      switch (this.state) {
+        case ReaderState.Header:
+          at = this.readHeader(buf, at, end);
+          break;
+        case ReaderState.Offset:
+          at = this.readOffset(buf, at, end);
+          break;
+        case ReaderState.Data:
+        case ReaderState.Payload: {
+          const n = Math.min(this.remaining, end - at);
+          buf.copy(this.dest, this.destAt, at, at + n);
+          this.destAt += n;
+          this.remaining -= n;
+          at += n;
+          if (this.remaining === 0) this.bodyDone();
+          break;
+        }
+      }
+    }
+  }
+
+  private setState(state: ReaderState): void {
+    this.state = state;
+  }
+
+  /** Reads a header in place when the read holds all of it, else gathers it; returns the new position. */
+  private readHeader(buf: Buffer, at: number, end: number): number {
+    if (this.gathered === 0 && end - at >= REPLY_MAGIC_SIZE) {
+      const size = headerSize(buf.readUInt32BE(at));
+      if (end - at >= size) {
+        this.onHeader(buf, at, size);
+        return at + size;
+      }
+    }
+    const want =
+      this.gathered < REPLY_MAGIC_SIZE
+        ? REPLY_MAGIC_SIZE
+        : headerSize(this.scratch.readUInt32BE(0));
+    const n = this.gather(buf, at, Math.min(want - this.gathered, end - at));
+    if (this.gathered === want && want !== REPLY_MAGIC_SIZE) {
+      this.gathered = 0;
+      this.onHeader(this.scratch, 0, want);
+    }
+    return at + n;
+  }
+
+  private onHeader(b: Buffer, at: number, size: number): void {
+    if (size === SIMPLE_REPLY_SIZE) {
+      const error = b.readUInt32BE(at + SIMPLE_REPLY_ERROR_OFFSET);
+      this.handle = readHandle(b, at + SIMPLE_REPLY_HANDLE_OFFSET);
+      const p = this.target.pendingFor(this.handle);
+      // proto.md: READ data follows a simple reply only on success.
+      if (error === 0 && p.type === NbdCommand.Read && p.length > 0) {
+        this.simple = true;
+        this.startData(p, p.offset, p.length);
+      } else {
+        p.simple(error);
+        this.target.settled(this.handle);
+      }
+      return;
+    }
+    this.flags = b.readUInt16BE(at + STRUCTURED_REPLY_FLAGS_OFFSET);
+    this.type = b.readUInt16BE(at + STRUCTURED_REPLY_TYPE_OFFSET);
+    this.handle = readHandle(b, at + STRUCTURED_REPLY_HANDLE_OFFSET);
+    const length = b.readUInt32BE(at + STRUCTURED_REPLY_LENGTH_OFFSET);
+    const p = this.target.pendingFor(this.handle);
+    this.request = p;
+    this.simple = false;
+    if (this.type === ReplyType.OffsetData) {
+      // proto.md: "length MUST be at least 9"; the data must then fit the request (claimed below).
+      if (length <= OFFSET_DATA_OFFSET_SIZE) {
+        throw new NbdProtocolError(
+          'NBD_ERR_BAD_REPLY',
+          `OFFSET_DATA chunk with a payload of ${length} bytes`,
+        );
+      }
+      this.remaining = length - OFFSET_DATA_OFFSET_SIZE;
+      this.setState(ReaderState.Offset);
+      return;
+    }
+    if (length > this.maxPayload) {
+      throw new NbdProtocolError(
+        'NBD_ERR_TOO_LARGE',
+        `message payload of ${length} bytes exceeds the limit of ${this.maxPayload}`,
+      );
+    }
+    if (length === 0) {
+      this.chunkDone(p.chunk(this.chunkHeader(length), EMPTY, this.done()));
+      return;
+    }
+    this.dest = Buffer.allocUnsafe(length);
+    this.destAt = 0;
+    this.remaining = length;
+    this.setState(ReaderState.Payload);
+  }
+
+  private readOffset(buf: Buffer, at: number, end: number): number {
+    const n = this.gather(buf, at, Math.min(OFFSET_DATA_OFFSET_SIZE - this.gathered, end - at));
+    if (this.gathered === OFFSET_DATA_OFFSET_SIZE) {
+      this.gathered = 0;
+      const offset = readHandle(this.scratch, 0); // a u64, read as handles are
+      this.startData(this.request!, offset, this.remaining);
+    }
+    return at + n;
+  }
+
+  /** Appends `n` bytes to the scratch buffer, byte by byte: Buffer#copy would allocate a view. */
+  private gather(buf: Buffer, at: number, n: number): number {
+    const scratch = this.scratch;
+    for (let i = 0; i < n; i++) scratch[this.gathered + i] = buf[at + i];
+    this.gathered += n;
+    return n;
+  }
+
+  /** Claims `length` bytes at device `offset` of the request and points the copy at them. */
+  private startData(p: PendingRequest, offset: number, length: number): void {
+    this.request = p;
+    this.destAt = p.beginContent(offset, length);
+    this.dest = p.destination();
+    this.remaining = length;
+    this.setState(ReaderState.Data);
+  }
+
+  private bodyDone(): void {
+    const p = this.request!;
+    const payload = this.dest;
+    this.dest = EMPTY;
+    this.setState(ReaderState.Header);
+    if (this.simple) {
+      this.simple = false;
+      this.request = undefined;
+      p.simple(0);
+      this.target.settled(this.handle);
+    } else if (this.type === ReplyType.OffsetData) {
+      this.chunkDone(p.contentDone(this.done()));
+    } else {
+      this.chunkDone(p.chunk(this.chunkHeader(payload.length), payload, this.done()));
+    }
+  }
+
+  private chunkDone(settled: boolean): void {
+    this.setState(ReaderState.Header);
+    this.request = undefined;
+    if (settled) this.target.settled(this.handle);
+  }
+
+  private done(): boolean {
+    return (this.flags & ReplyFlag.Done) !== 0;
+  }
+
+  private chunkHeader(length: number) {
+    return { flags: this.flags, type: this.type, handle: this.handle, length };
+  }
+}
+
+function headerSize(magic: number): number {
+  if (magic === NBD_SIMPLE_REPLY_MAGIC) return SIMPLE_REPLY_SIZE;
+  if (magic === NBD_STRUCTURED_REPLY_MAGIC) return STRUCTURED_REPLY_HEADER_SIZE;
+  throw new NbdProtocolError('NBD_ERR_BAD_MAGIC', `bad reply magic 0x${magic.toString(16)}`);
+}
