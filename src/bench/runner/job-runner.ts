@@ -39,6 +39,8 @@ const NUMBERIO_MASK = 0xffff;
  */
 const HEARTBEAT_MS = 5;
 const STARVED_MS = 2 * HEARTBEAT_MS;
+/** Queues a microtask per completion batch more cheaply than Node's queueMicrotask (no AsyncResource). */
+const RESOLVED = Promise.resolve();
 
 export type JobPhase = 'setup' | 'ramp' | 'running' | 'verifying' | 'done';
 
@@ -221,7 +223,7 @@ export class JobRunner {
   private completedAt(): number {
     if (this.batchTime === 0) {
       this.batchTime = performance.now();
-      queueMicrotask(this.endBatch);
+      void RESOLVED.then(this.endBatch);
     }
     return this.batchTime;
   }

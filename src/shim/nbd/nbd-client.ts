@@ -32,7 +32,12 @@ import { encodeOption } from './handshake-codec.js';
 import { nbdConnectionLostError, nbdErrnoToStatus, NbdProtocolError } from './nbd-error.js';
 import { FrameKind, NbdFramer, type Frame } from './nbd-framer.js';
 import { parseNbdUri } from './nbd-uri.js';
-import { PendingRequest, type ReplyResult } from './pending-request.js';
+import {
+  PendingRequest,
+  type Failure,
+  type ReplyResult,
+  type RequestOwner,
+} from './pending-request.js';
 import { ReplyReader } from './reply-reader.js';
 import {
   CommandFlag,
@@ -66,6 +71,12 @@ const MAX_REPLY_PAYLOAD = 2 * INTEROPERABLE_MAXIMUM_BLOCK_SIZE;
 const RECEIVE_BUFFER_SIZE = 256 * 1024;
 const WRITES = new Set<number>([NbdCommand.Write, NbdCommand.WriteZeroes, NbdCommand.Trim]);
 
+/**
+ * Queues a microtask: `RESOLVED.then(fn)` costs a reaction and a promise, where Node's
+ * queueMicrotask adds an AsyncResource and a bound function per call — per completion here.
+ */
+const RESOLVED = Promise.resolve();
+
 /** How a request is named in errors; built only when one occurs. */
 const describe = (type: NbdCommand, offset: number, length: number, name: string): string =>
   `NBD ${commandName(type)} ${offset}+${length} on ${name}`;
@@ -87,8 +98,19 @@ export class NbdClient implements Bdev {
   /** Settled requests waiting to be delivered, in reply order; `delivered` is the next one. */
   private readonly completed: PendingRequest[] = [];
   private delivered = 0;
-  private readonly onSettled = (p: PendingRequest): void => {
-    if (this.completed.push(p) === 1) queueMicrotask(this.deliverNext);
+  /** What every request of this client reports to (PendingRequest's owner). */
+  private readonly owner: RequestOwner = {
+    settled: (p) => {
+      if (this.completed.push(p) === 1) void RESOLVED.then(this.deliverNext);
+    },
+    failure: (p, f) => {
+      this.stats.errors++;
+      if (f instanceof Error) return f;
+      const what = describe(p.type, p.offset, p.length, this.name);
+      const err = nbdErrnoToStatus(f.errno, what, WRITES.has(p.type));
+      if (f.message) err.message += ` (${f.message})`;
+      return err;
+    },
   };
   /**
    * Delivers one completion, then queues the next behind the microtask its caller's continuation
@@ -96,7 +118,7 @@ export class NbdClient implements Bdev {
    */
   private readonly deliverNext = (): void => {
     this.completed[this.delivered++].deliver();
-    if (this.delivered < this.completed.length) queueMicrotask(this.deliverNext);
+    if (this.delivered < this.completed.length) void RESOLVED.then(this.deliverNext);
     else {
       this.completed.length = 0;
       this.delivered = 0;
@@ -435,7 +457,8 @@ export class NbdClient implements Bdev {
     length: number,
     data: Buffer | undefined,
     resolve: (r: ReplyResult) => void,
-    reject: (e: Error) => void,
+    /** Receives Errors only: the owner's `failure` turns server errors into them. */
+    reject: (e: Failure) => void,
     into?: Buffer,
   ): void {
     if (this.closedBy) {
@@ -443,14 +466,6 @@ export class NbdClient implements Bdev {
       return;
     }
     const handle = this.nextHandle++;
-    const onError = (e: { errno: number; message: string } | Error): void => {
-      this.stats.errors++;
-      if (e instanceof Error) return reject(e);
-      const what = describe(type, offset, length, this.name);
-      const err = nbdErrnoToStatus(e.errno, what, WRITES.has(type));
-      if (e.message) err.message += ` (${e.message})`;
-      reject(err);
-    };
     this.pending.set(
       handle,
       new PendingRequest(
@@ -459,9 +474,9 @@ export class NbdClient implements Bdev {
         length,
         this.negotiated.baseAllocationId,
         resolve,
-        onError,
+        reject,
         into,
-        this.onSettled,
+        this.owner,
       ),
     );
     this.transmit(encodeRequestHeader({ flags, type, handle, offset, length }), data);

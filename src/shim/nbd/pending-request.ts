@@ -3,9 +3,9 @@
  * chunks in any order, errors, block status) or takes a simple reply, and settles once, when the
  * final chunk arrives (proto.md "Structured reply chunk message", "NBD_CMD_READ"). READ content
  * arrives either as whole chunk payloads (`chunk`) or streamed by the ReplyReader, which claims a
- * range (`beginContent`) and copies the bytes into `destination()` itself. With `onSettled`, the
+ * range (`beginContent`) and copies the bytes into `destination()` itself. With an owner, the
  * outcome is held until the owner calls `deliver()` (the client hands completions on one at a
- * time); without, it is delivered at once.
+ * time) and failures become the owner's errors; without, it is delivered at once, as is.
  */
 import { NbdProtocolError } from './nbd-error.js';
 import { NbdCommand, NbdErrno, ReplyType, REPLY_TYPE_ERROR_BIT } from './protocol.js';
@@ -27,7 +27,15 @@ export interface ReplyResult {
 }
 
 /** An NBD error value from the server, or an Error when the request could not complete. */
-type Failure = { errno: number; message: string } | Error;
+export type Failure = { errno: number; message: string } | Error;
+
+/** The client that issued a request: one object for all its requests (nothing per request). */
+export interface RequestOwner {
+  /** The request has settled; the owner calls `deliver()` when it chooses. */
+  settled(p: PendingRequest): void;
+  /** The error the request fails with, for a server error value or a lost connection. */
+  failure(p: PendingRequest, f: Failure): Error;
+}
 
 export class PendingRequest {
   /** Whole-request view when one content chunk covered it, else the assembled copy. */
@@ -49,8 +57,7 @@ export class PendingRequest {
     private readonly reject: (e: Failure) => void,
     /** Where READ data goes (exactly `length` bytes); a new buffer when not given. */
     private readonly into?: Buffer,
-    /** Told when the request has settled; it then calls `deliver()`. Absent: delivered at once. */
-    private readonly onSettled?: (p: PendingRequest) => void,
+    private readonly owner?: RequestOwner,
   ) {}
 
   /** Hands the settled outcome to `resolve` or `reject`. */
@@ -58,19 +65,23 @@ export class PendingRequest {
     const outcome = this.outcome!;
     this.outcome = undefined;
     if (this.succeeded) this.resolve(outcome as ReplyResult);
-    else this.reject(outcome as Failure);
+    else this.fail(outcome as Failure);
   }
 
   private finish(succeeded: boolean, outcome: ReplyResult | Failure): void {
     this.succeeded = succeeded;
     this.outcome = outcome;
-    if (this.onSettled) this.onSettled(this);
+    if (this.owner) this.owner.settled(this);
     else this.deliver();
+  }
+
+  private fail(f: Failure): void {
+    this.reject(this.owner ? this.owner.failure(this, f) : f);
   }
 
   /** The connection was lost before the reply came. */
   lost(err: Error): void {
-    this.reject(err);
+    this.fail(err);
   }
 
   /**

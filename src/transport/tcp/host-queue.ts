@@ -25,10 +25,6 @@ import {
   DATA_CCCID,
   DATA_DATAL,
   DATA_DATAO,
-  IC_DGST,
-  IC_MAXH2CDATA,
-  IC_PDA,
-  IC_PFV,
   MAX_PDA,
   MIN_MAXH2CDATA,
   PFV_1_0,
@@ -54,6 +50,7 @@ import {
   completionOf,
   newHostCommand,
 } from './host-command.js';
+import { checkIcResp } from './ic-exchange.js';
 import { QueueState, TcpQueueCore } from './queue-core.js';
 import { RX_READ_BYTES, RxBuffers } from './rx-buffers.js';
 import { TagTable } from './tag-table.js';
@@ -145,19 +142,15 @@ export class HostQueue extends TcpQueueCore {
       }),
     );
     const ms = opts.connectTimeoutMs ?? 0;
-    let timer: NodeJS.Timeout | undefined;
+    const timer =
+      ms > 0
+        ? setTimeout(
+            () => queue.established?.reject(new TcpConnectTimeoutError(opts.host, opts.port, ms)),
+            ms,
+          )
+        : undefined;
     try {
-      await (ms > 0
-        ? Promise.race([
-            ready,
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(
-                () => reject(new TcpConnectTimeoutError(opts.host, opts.port, ms)),
-                ms,
-              );
-            }),
-          ])
-        : ready);
+      await ready;
     } catch (err) {
       queue.destroy(err as Error);
       throw err;
@@ -298,24 +291,7 @@ export class HostQueue extends TcpQueueCore {
 
   /** NVMe/TCP 1.0, 3.6.2.3: check what the controller granted, then adopt it. */
   private onIcResp(m: Pdu & { type: PduType.IcResp }): void {
-    const asked = { hdgst: this.opts.hdgst ?? false, ddgst: this.opts.ddgst ?? false };
-    const bad = (fei: number, what: string) =>
-      new TcpTransportError(TermReqFes.InvalidHeaderField, fei, what);
-    if (m.pfv !== PFV_1_0) throw bad(IC_PFV, `ICResp PFV ${m.pfv}, expected ${PFV_1_0}`);
-    if (m.cpda > MAX_PDA) throw bad(IC_PDA, `ICResp CPDA ${m.cpda} above ${MAX_PDA}`);
-    // The controller answers the digests the host asked for (3.6.2.3 DGST); Linux insists too.
-    if (m.hdgst !== asked.hdgst || m.ddgst !== asked.ddgst) {
-      throw bad(
-        IC_DGST,
-        `ICResp digests hdgst=${m.hdgst} ddgst=${m.ddgst}, asked hdgst=${asked.hdgst} ddgst=${asked.ddgst}`,
-      );
-    }
-    if (m.maxh2cdata < MIN_MAXH2CDATA || m.maxh2cdata % 4 !== 0) {
-      throw bad(
-        IC_MAXH2CDATA,
-        `ICResp MAXH2CDATA ${m.maxh2cdata} below ${MIN_MAXH2CDATA} or not dword-aligned`,
-      );
-    }
+    checkIcResp(m, { hdgst: this.opts.hdgst ?? false, ddgst: this.opts.ddgst ?? false });
     this.maxH2CData = m.maxh2cdata;
     this.rx.hdgst = this.tx.hdgst = m.hdgst;
     this.rx.ddgst = this.tx.ddgst = m.ddgst;

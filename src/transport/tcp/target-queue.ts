@@ -20,8 +20,6 @@ import {
   CH_TYPE,
   DATA_CCCID,
   DATA_TTAG,
-  IC_PDA,
-  IC_PFV,
   MAX_PDA,
   MIN_MAXH2CDATA,
   PFV_1_0,
@@ -40,44 +38,10 @@ import {
 } from './pdu.js';
 import { QueueState, TcpQueueCore } from './queue-core.js';
 import { TagTable } from './tag-table.js';
+import { checkIcReq } from './ic-exchange.js';
+import type { CommandHandler, TargetQueueOptions, TargetResponse } from './target-response.js';
 
-/** What a command handler answers; `status` is CQE bytes 14-15 as encodeCqeStatus() builds them. */
-export interface TargetResponse {
-  status: number;
-  dw0?: number;
-  dw1?: number;
-  /** Controller→host data, sent as C2HData (at most the command's SGL length). */
-  data?: Buffer | readonly Buffer[];
-}
-
-/**
- * Called once per command after its host→controller data arrived. Must not throw (a throw or a
- * rejection is answered with Internal Error and logged as a bug).
- */
-export type CommandHandler = (
-  sqe: Buffer,
-  data: Buffer | undefined,
-) => Promise<TargetResponse> | TargetResponse;
-
-export interface TargetQueueOptions {
-  /** MAXH2CDATA announced in ICResp: ≥ 4096, a multiple of 4. */
-  maxH2CData: number;
-  /** In-capsule data accepted (admin queue 8192; I/O queues IOCCSZ*16-64). */
-  inCapsuleDataSize: number;
-  /** MDTS in bytes; a longer SGL gets Data SGL Length Invalid. 0 = no limit. */
-  maxDataTransfer: number;
-  /** CPDA announced in ICResp (0..31): H2C PDO alignment of (CPDA+1)*4 bytes. */
-  cpda?: number;
-  /**
-   * Largest R2TL. Default MAXH2CDATA: the spec lets an R2T be longer (the host splits it), but
-   * older Linux hosts (before "nvme-tcp: send H2CData PDUs based on MAXH2CDATA", 2022) answered
-   * an R2T with one H2CData PDU whatever its length, so an R2T no longer than MAXH2CDATA keeps
-   * every host within the limit.
-   */
-  maxR2tLength?: number;
-  /** Largest C2HData data section per PDU. Default 1 MiB. */
-  maxC2HData?: number;
-}
+export type { CommandHandler, TargetQueueOptions, TargetResponse } from './target-response.js';
 
 const DEFAULT_MAX_C2H_DATA = 1024 * 1024;
 /** R2Ts outstanding per command at most, whatever MAXR2T the host allows. */
@@ -231,20 +195,7 @@ export class TargetQueue extends TcpQueueCore {
 
   /** NVMe/TCP 1.0, 3.6.2.2: PFV 0, HPDA 0..31; the digests asked for are granted. */
   private onIcReq(m: Pdu & { type: PduType.IcReq }): void {
-    if (m.pfv !== PFV_1_0) {
-      throw new TcpTransportError(
-        TermReqFes.InvalidHeaderField,
-        IC_PFV,
-        `ICReq PFV ${m.pfv}, expected ${PFV_1_0}`,
-      );
-    }
-    if (m.hpda > MAX_PDA) {
-      throw new TcpTransportError(
-        TermReqFes.InvalidHeaderField,
-        IC_PDA,
-        `ICReq HPDA ${m.hpda} above ${MAX_PDA}`,
-      );
-    }
+    checkIcReq(m);
     const cpda = this.opts.cpda ?? 0;
     this.write(
       encodeIcResp({
