@@ -20,26 +20,20 @@
  * --syscalls counts each side's read/writev/epoll_wait system calls per op over the window with
  * `perf stat` (syscall tracepoints): how well writes and reads are batched.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import v8 from 'node:v8';
-import { Duplex } from 'node:stream';
 import path from 'node:path';
-import { Session } from 'node:inspector/promises';
+import v8 from 'node:v8';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { memorySocketPair } from './memory-socket.mjs';
+import { runNbdkit } from './profile-nbdkit.mjs';
+import { PROFILE_INTERVAL_US, drive, procCpuMicros } from './profile-measure.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const NQN = 'nqn.2024-01.io.nvmf-dpu:profile';
-/** Linux USER_HZ: /proc/PID/stat counts CPU time in these ticks. */
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
-const MICROS_PER_SECOND = 1e6;
 const KIB = 1024;
-/** V8 sampling interval of the profiles (default 1000 µs is too coarse for µs-scale ops). */
-const PROFILE_INTERVAL_US = 200;
-/** Mean bytes between allocation samples of --heap-prof. */
-const HEAP_SAMPLING_BYTES = 1024;
 /** Raw ping-pong framing: the NVMe/TCP byte counts of a read (CapsuleCmd; C2HData hdr, CapsuleResp). */
 const RAW_REQUEST_BYTES = 72;
 const RAW_HEADER_BYTES = 24;
@@ -138,20 +132,6 @@ function parseBytes(text) {
   return Number(m[1]) * { '': 1, k: KIB, m: KIB ** 2, g: KIB ** 3 }[m[2].toLowerCase()];
 }
 
-/** CPU microseconds (user, system; all threads) a process used so far. */
-function procCpuMicros(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 (utime, stime) are at 11 and 12 after the command name.
-  const us = (ticks) => (Number(ticks) / CLK_TCK) * MICROS_PER_SECOND;
-  // Field 10 (minflt): page faults served without I/O, mostly first touches of fresh memory.
-  return { user: us(f[11]), system: us(f[12]), minflt: Number(f[7]) };
-}
-
-function selfCpuMicros() {
-  return { ...process.cpuUsage(), minflt: process.resourceUsage().minorPageFault };
-}
-
 function nodeArgs(prof, name) {
   if (!prof) return [];
   return [
@@ -187,143 +167,6 @@ async function stopChild(child) {
   child.kill('SIGTERM');
   await once(child, 'exit');
 }
-
-/**
- * Runs `qd` loops of `op()` for warmup+seconds and measures the window after the warm-up:
- * operations, wall time, this process's CPU and the peer's (`peerCpu()`).
- */
-async function drive(o) {
-  const { qd, warmup, seconds, op, peerCpu, peerPid, prof, profName, syscalls } = o;
-  let ops = 0;
-  // --ops: the windows end after a count of operations instead of a time (for instruction
-  // counting under valgrind, where time means nothing).
-  let reach = -1;
-  let reached = () => {};
-  const window = (secs, count) =>
-    o.ops > 0
-      ? new Promise((resolve) => {
-          reach = ops + count;
-          reached = resolve;
-        })
-      : sleep(secs * 1000);
-  let stop = false;
-  let failure;
-  const loops = [];
-  for (let i = 0; i < qd; i++) {
-    loops.push(
-      (async () => {
-        while (!stop) {
-          await op();
-          ops++;
-          if (ops === reach) reached();
-        }
-      })().catch((err) => {
-        failure ??= err;
-        stop = true;
-      }),
-    );
-  }
-  await window(warmup, Math.ceil(o.ops / 4));
-  let session;
-  let heapSession;
-  if (o.heapProf) {
-    // Sampled allocations of the window, including those the GC already collected: what makes
-    // the young generation fill.
-    heapSession = new Session();
-    heapSession.connect();
-    await heapSession.post('HeapProfiler.enable');
-    await heapSession.post('HeapProfiler.startSampling', {
-      samplingInterval: HEAP_SAMPLING_BYTES,
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
-    });
-  }
-  if (prof) {
-    session = new Session();
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
-    await session.post('Profiler.start');
-  }
-  const counters = syscalls
-    ? [countSyscalls(process.pid, seconds), countSyscalls(peerPid, seconds)]
-    : undefined;
-  const t0 = process.hrtime.bigint();
-  const ops0 = ops;
-  const cpu0 = selfCpuMicros();
-  const peer0 = peerCpu();
-  await window(seconds, o.ops);
-  const t1 = process.hrtime.bigint();
-  const ops1 = ops;
-  const cpu1 = selfCpuMicros();
-  const peer1 = peerCpu();
-  if (heapSession) {
-    const { profile } = await heapSession.post('HeapProfiler.stopSampling');
-    mkdirSync(o.heapProf, { recursive: true });
-    writeFileSync(path.join(o.heapProf, `${profName}.heapprofile`), JSON.stringify(profile));
-    heapSession.disconnect();
-  }
-  if (session) {
-    const { profile } = await session.post('Profiler.stop');
-    writeFileSync(path.join(prof, `${profName}.cpuprofile`), JSON.stringify(profile));
-    session.disconnect();
-  }
-  stop = true;
-  await Promise.all(loops);
-  if (failure) throw failure;
-  const n = ops1 - ops0;
-  const wall = Number(t1 - t0) / 1e9;
-  const perOp = (counts) =>
-    Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, +(v / n).toFixed(3)]));
-  const [hostCalls, peerCalls] = counters ? await Promise.all(counters) : [];
-  return {
-    ...(counters
-      ? { hostSyscallsPerOp: perOp(hostCalls), peerSyscallsPerOp: perOp(peerCalls) }
-      : {}),
-    ops: n,
-    seconds: wall,
-    iops: n / wall,
-    ...cpuFields('host', cpu0, cpu1, n, wall),
-    ...cpuFields('peer', peer0, peer1, n, wall),
-  };
-}
-
-/** CPU per op (all, system part) and percent of one CPU between two {user, system} readings. */
-function cpuFields(who, a, b, n, wall) {
-  const total = b.user + b.system - a.user - a.system;
-  return {
-    [`${who}UsPerOp`]: total / n,
-    [`${who}SysUsPerOp`]: (b.system - a.system) / n,
-    [`${who}CpuPct`]: (total / (wall * MICROS_PER_SECOND)) * 100,
-    [`${who}FaultsPerOp`]: ((b.minflt ?? 0) - (a.minflt ?? 0)) / n,
-  };
-}
-
-const SYSCALLS = ['read', 'writev', 'write', 'epoll_wait'];
-
-/** System calls `pid` makes in the next `seconds` (perf stat on the syscall tracepoints). */
-async function countSyscalls(pid, seconds) {
-  const events = SYSCALLS.map((s) => `syscalls:sys_enter_${s}`).join(',');
-  const perf = spawn(
-    'perf',
-    ['stat', '-x,', '-e', events, '-p', String(pid), '--', 'sleep', String(seconds)],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let text = '';
-  perf.stderr.on('data', (d) => (text += d));
-  await once(perf, 'exit');
-  const counts = {};
-  for (const line of text.split('\n')) {
-    const [value, , event] = line.split(',');
-    const name = event?.replace('syscalls:sys_enter_', '');
-    if (name && SYSCALLS.includes(name)) counts[name] = Number(value) || 0;
-  }
-  return counts;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function offsets(o, blockCount, blocksPerIo) {
   const slots = Math.floor(blockCount / blocksPerIo);
@@ -392,61 +235,6 @@ async function runNvmf(o) {
  * which make two-process figures swing ±50% here. `loop-raw` is the same pair with the raw
  * ping-pong, the floor of this setup (stream machinery and one copy per batch).
  */
-class MemorySocket extends Duplex {
-  constructor() {
-    super();
-    this.peer = undefined;
-    this.remoteAddress = '127.0.0.1';
-    this.remotePort = 0;
-    this.pending = [];
-    this.scheduled = false;
-  }
-  setNoDelay() {
-    return this;
-  }
-  setKeepAlive() {
-    return this;
-  }
-  _read() {}
-  // A corked batch reaches the peer as one chunk, a macrotask later, like a writev through the
-  // kernel; the copy stands for the kernel's.
-  _writev(chunks, cb) {
-    this.deliver(chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk)));
-    cb();
-  }
-  _write(chunk, _enc, cb) {
-    this.deliver(chunk);
-    cb();
-  }
-  _final(cb) {
-    setImmediate(() => this.peer.push(null));
-    cb();
-  }
-  _destroy(err, cb) {
-    setImmediate(() => this.peer?.destroy());
-    cb(err);
-  }
-  deliver(buf) {
-    this.pending.push(buf);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
-      this.pending = [];
-      this.peer.push(all);
-    });
-  }
-}
-
-function memorySocketPair() {
-  const a = new MemorySocket();
-  const b = new MemorySocket();
-  a.peer = b;
-  b.peer = a;
-  return [a, b];
-}
-
 async function runLoop(o) {
   // The target's listener and the host's connect meet in memory instead of on loopback TCP.
   let server;
@@ -497,7 +285,8 @@ async function runLoop(o) {
 async function runLoopRaw(o) {
   const [client, side] = memorySocketPair();
   rawResponder(side, o.bs);
-  return pingPong(o, client, () => ({ user: 0, system: 0 }), undefined, 'loop-raw');
+  const inProcess = { ...o, syscalls: false };
+  return pingPong(inProcess, client, () => ({ user: 0, system: 0 }), undefined, 'loop-raw');
 }
 
 /** The raw server side: per 72-byte request, a 24-byte header, `bs` payload and 24-byte trailer. */
@@ -578,63 +367,6 @@ async function runRaw(o) {
   } finally {
     socket.destroy();
     await stopChild(server.child);
-  }
-}
-
-/** fio (ioengine=nbd) against nbdkit memory: the reference issue 2 names. */
-async function runNbdkit(o) {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const nbdkit = spawn('nbdkit', ['-f', '-p', String(port), 'memory', o.size.replace(/iB$/i, '')], {
-    stdio: 'ignore',
-  });
-  try {
-    await sleep(500);
-    const out = path.join('/tmp', `profile-nvmf-fio-${process.pid}.json`);
-    const cpu0 = procCpuMicros(nbdkit.pid);
-    const fioArgs = [
-      '--name=t',
-      '--ioengine=nbd',
-      `--uri=nbd://127.0.0.1:${port}`,
-      `--rw=${o.rw}`,
-      `--bs=${o.bs}`,
-      `--iodepth=${o.qd}`,
-      `--ramp_time=${o.warmup}`,
-      `--runtime=${o.seconds}`,
-      '--time_based',
-      '--output-format=json',
-      `--output=${out}`,
-    ];
-    // The shell's children times (stat fields 16, 17) hold fio's and its job process's CPU.
-    const fio = spawnSync(
-      'sh',
-      ['-c', 'fio "$@" >&2 || exit 1; cat /proc/$$/stat', 'sh', ...fioArgs],
-      {
-        encoding: 'utf8',
-      },
-    );
-    const cpu1 = procCpuMicros(nbdkit.pid);
-    if (fio.status !== 0) throw new Error(`fio failed: ${fio.stderr}`);
-    const shStat = fio.stdout.slice(fio.stdout.lastIndexOf(')') + 2).split(' ');
-    const ticks = (i) => (Number(shStat[i]) / CLK_TCK) * MICROS_PER_SECOND;
-    const fioCpu = { user: ticks(13), system: ticks(14) };
-    const job = JSON.parse(readFileSync(out, 'utf8')).jobs[0];
-    rmSync(out, { force: true });
-    const wall = job.read.runtime / 1000;
-    // fio and nbdkit also worked through the ramp (and fio its start): spread their CPU over
-    // the operations of ramp + run alike.
-    const whole = o.seconds + o.warmup;
-    const totalOps = job.read.total_ios * (whole / wall);
-    const zero = { user: 0, system: 0 };
-    return {
-      ops: job.read.total_ios,
-      seconds: wall,
-      iops: job.read.iops,
-      ...cpuFields('host', zero, fioCpu, totalOps, whole),
-      ...cpuFields('peer', cpu0, cpu1, totalOps, whole),
-    };
-  } finally {
-    nbdkit.kill('SIGTERM');
-    await once(nbdkit, 'exit');
   }
 }
 
