@@ -37,8 +37,9 @@ const NUMBERIO_MASK = 0xffff;
  * yield once the heartbeat is STARVED_MS late. A device behind a socket completes from the event
  * loop and never starves it, so its slots never pause (a pause would lower the queue depth).
  */
-const HEARTBEAT_MS = 5;
-const STARVED_MS = 2 * HEARTBEAT_MS;
+const HEARTBEAT_MS = 10;
+/** Late enough that a busy machine delaying the timer rarely looks like starvation. */
+const STARVED_MS = 5 * HEARTBEAT_MS;
 /** Queues a microtask per completion batch more cheaply than Node's queueMicrotask (no AsyncResource). */
 const RESOLVED = Promise.resolve();
 

@@ -2,18 +2,9 @@
  * An NBD client that is itself a bdev (DESIGN.md: every ioengine drives a bdev): nvmf-bench's
  * nbd ioengine and the tests use it to reach any NBD server, this project's or nbdkit/qemu-nbd.
  * Requests are pipelined on one connection and matched to replies by handle; NBD errors become
- * NvmeStatusErrors (`nbdErrnoToStatus`) so that layers above see one error vocabulary.
- *
- * The data path is built for latency the way libnbd's is, because nvmf-bench measures through
- * it and is compared with fio's libnbd engine: a request goes on the wire when it is issued
- * (header and payload as one corked pair, never held for the rest of the tick), and replies are
- * read into one reused receive buffer and copied straight to the request's destination
- * (ReplyReader) — no allocation per socket read and no per-reply views, strings or bigints, so
- * the garbage collector's pauses do not land in the measured latencies. Completions are handed
- * on one per microtask, in order: fio's nbd engine reaps one reply per nbd_poll() and queues the
- * next command before it reaps another, and a caller that resubmits on completion (nvmf-bench)
- * likewise gets its request on the wire before the next completion reaches it, instead of a
- * burst of completions followed by a burst of submissions.
+ * NvmeStatusErrors (`nbdErrnoToStatus`) so that layers above see one error vocabulary. The
+ * transmission phase (requests out, replies in, built for latency) is ClientTransmission; every
+ * socket read lands in one reused receive buffer (Node's `onread`).
  */
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
@@ -29,16 +20,11 @@ import {
 import { bytesToBlockExtents } from './block-extents.js';
 import { clientHandshake, type NegotiatedExport } from './client-handshake.js';
 import { encodeOption } from './handshake-codec.js';
-import { nbdConnectionLostError, nbdErrnoToStatus, NbdProtocolError } from './nbd-error.js';
+import { ClientTransmission } from './client-transmission.js';
+import { NbdProtocolError } from './nbd-error.js';
 import { FrameKind, NbdFramer, type Frame } from './nbd-framer.js';
 import { parseNbdUri } from './nbd-uri.js';
-import {
-  PendingRequest,
-  type Failure,
-  type ReplyResult,
-  type RequestOwner,
-} from './pending-request.js';
-import { ReplyReader } from './reply-reader.js';
+import type { ReplyResult } from './pending-request.js';
 import {
   CommandFlag,
   INTEROPERABLE_MAXIMUM_BLOCK_SIZE,
@@ -47,7 +33,6 @@ import {
   NbdOption,
   TransmissionFlag,
 } from './protocol.js';
-import { commandName, encodeRequestHeader } from './transmission-codec.js';
 
 export interface NbdClientOptions {
   /** Bdev name; defaults to the URI. */
@@ -62,24 +47,8 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const U32_MAX = 0xffffffff;
 /** Handshake replies are small; a larger one is a misbehaving server. */
 const MAX_HANDSHAKE_PAYLOAD = 64 * 1024;
-/** A non-data reply chunk (block status, error) is accepted up to this size. */
-const MAX_REPLY_PAYLOAD = 2 * INTEROPERABLE_MAXIMUM_BLOCK_SIZE;
-/**
- * The receive buffer every socket read lands in (Node's `onread`): reused, so reading costs no
- * allocation; large enough for a few 64 KiB replies per read at high queue depths.
- */
-const RECEIVE_BUFFER_SIZE = 256 * 1024;
-const WRITES = new Set<number>([NbdCommand.Write, NbdCommand.WriteZeroes, NbdCommand.Trim]);
-
-/**
- * Queues a microtask: `RESOLVED.then(fn)` costs a reaction and a promise, where Node's
- * queueMicrotask adds an AsyncResource and a bound function per call — per completion here.
- */
-const RESOLVED = Promise.resolve();
-
-/** How a request is named in errors; built only when one occurs. */
-const describe = (type: NbdCommand, offset: number, length: number, name: string): string =>
-  `NBD ${commandName(type)} ${offset}+${length} on ${name}`;
+/** Where socket reads land during the handshake (after it, ClientTransmission says where). */
+const HANDSHAKE_RECEIVE_SIZE = 64 * 1024;
 
 export class NbdClient implements Bdev {
   readonly name: string;
@@ -90,43 +59,8 @@ export class NbdClient implements Bdev {
   readonly negotiated: NegotiatedExport;
   /** Largest request length sent: the export's maximum (at most 32 MiB), in whole blocks. */
   readonly maxRequestBytes: number;
-  private readonly pending = new Map<number, PendingRequest>();
-  /** Cuts replies out of received bytes (the transmission phase). */
-  private readonly reader: ReplyReader;
-  /** Request handles: a counter, safe as a number for 2^53 requests. */
-  private nextHandle = 1;
-  /** Settled requests waiting to be delivered, in reply order; `delivered` is the next one. */
-  private readonly completed: PendingRequest[] = [];
-  private delivered = 0;
-  /** What every request of this client reports to (PendingRequest's owner). */
-  private readonly owner: RequestOwner = {
-    settled: (p) => {
-      if (this.completed.push(p) === 1) void RESOLVED.then(this.deliverNext);
-    },
-    failure: (p, f) => {
-      this.stats.errors++;
-      if (f instanceof Error) return f;
-      const what = describe(p.type, p.offset, p.length, this.name);
-      const err = nbdErrnoToStatus(f.errno, what, WRITES.has(p.type));
-      if (f.message) err.message += ` (${f.message})`;
-      return err;
-    },
-  };
-  /**
-   * Delivers one completion, then queues the next behind the microtask its caller's continuation
-   * was just queued as (a promise resolved with a plain value resumes its awaiter in one tick).
-   */
-  private readonly deliverNext = (): void => {
-    this.completed[this.delivered++].deliver();
-    if (this.delivered < this.completed.length) void RESOLVED.then(this.deliverNext);
-    else {
-      this.completed.length = 0;
-      this.delivered = 0;
-    }
-  };
-  /** Why no more requests can be sent; undefined while the connection is usable. */
-  private closedBy: string | undefined;
-  private idle: (() => void) | undefined;
+  /** Requests out, replies in, on this connection. */
+  private readonly tx: ClientTransmission;
 
   private constructor(
     private readonly socket: net.Socket,
@@ -144,19 +78,20 @@ export class NbdClient implements Bdev {
       INTEROPERABLE_MAXIMUM_BLOCK_SIZE,
     );
     this.maxRequestBytes = Math.max(this.blockSize, max - (max % this.blockSize));
-    this.reader = new ReplyReader(
-      { pendingFor: (h) => this.pendingFor(h), settled: (h) => this.settled(h) },
-      MAX_REPLY_PAYLOAD,
-    );
+    this.tx = new ClientTransmission(socket, name, this.stats, negotiated.baseAllocationId, log);
   }
 
   /** Connects and negotiates `nbd://host[:port]/export` or `nbd+unix:///export?socket=PATH`. */
   static async connect(uri: string, opts: NbdClientOptions = {}): Promise<NbdClient> {
     const target = parseNbdUri(uri);
     const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'nbd-client', uri });
-    // Every read lands in one reused buffer; `onBytes` must copy what it keeps.
+    // Frames go to the handshake until the client exists, then to the client.
+    let client: NbdClient | undefined;
+    // Node's `onread`: each read lands in the buffer `buffer()` returns, which is reused, so
+    // `onBytes` must copy what it keeps. After the handshake the client picks the buffers.
+    const handshakeBuffer = Buffer.allocUnsafe(HANDSHAKE_RECEIVE_SIZE);
     const onread = {
-      buffer: Buffer.allocUnsafe(RECEIVE_BUFFER_SIZE),
+      buffer: (): Buffer => (client ? client.tx.nextReadBuffer() : handshakeBuffer),
       callback: (n: number, buf: Buffer): boolean => {
         onBytes(buf, n);
         return true;
@@ -173,8 +108,6 @@ export class NbdClient implements Bdev {
       ),
     );
 
-    // Frames go to the handshake until the client exists, then to the client.
-    let client: NbdClient | undefined;
     const frames: Frame[] = [];
     let waiter: { resolve: (f: Frame) => void; reject: (e: Error) => void } | undefined;
     let failure: Error | undefined;
@@ -188,7 +121,7 @@ export class NbdClient implements Bdev {
     const onBytes = (buf: Buffer, n: number): void => {
       try {
         if (client) {
-          client.reader.push(buf, 0, n);
+          client.tx.received(buf, n);
           return;
         }
         framer.push(Buffer.from(buf.subarray(0, n)), (f) => {
@@ -198,14 +131,13 @@ export class NbdClient implements Bdev {
           } else frames.push(f);
         });
       } catch (err) {
-        if (client) client.abort(err as Error);
-        else socket.destroy(err as Error);
+        socket.destroy(err as Error);
       }
     };
-    socket.on('error', (err) => (client ? client.abort(err) : fail(err)));
+    socket.on('error', (err) => (client ? client.tx.abort(err) : fail(err)));
     socket.on('close', () => {
       const why = `${uri}: connection closed`;
-      if (client) client.abort(new NbdProtocolError('NBD_ERR_CONNECTION', why));
+      if (client) client.tx.abort(new NbdProtocolError('NBD_ERR_CONNECTION', why));
       else fail(new NbdProtocolError('NBD_ERR_CONNECTION', `${why} during the handshake`));
     });
 
@@ -274,7 +206,16 @@ export class NbdClient implements Bdev {
           this.stats.readBytes += length;
           resolve(r.data!);
         };
-        this.send(NbdCommand.Read, 0, lba * this.blockSize, length, undefined, done, reject, into);
+        this.tx.send(
+          NbdCommand.Read,
+          0,
+          lba * this.blockSize,
+          length,
+          undefined,
+          done,
+          reject,
+          into,
+        );
       });
     }
     return this.readSplit(lba, blocks, into);
@@ -286,7 +227,7 @@ export class NbdClient implements Bdev {
     const base = lba * this.blockSize;
     await Promise.all(
       this.split(lba, blocks).map(([o, n]) =>
-        this.request(NbdCommand.Read, 0, o, n, undefined, out.subarray(o - base, o - base + n)),
+        this.tx.request(NbdCommand.Read, 0, o, n, undefined, out.subarray(o - base, o - base + n)),
       ),
     );
     this.stats.readOps++;
@@ -311,7 +252,15 @@ export class NbdClient implements Bdev {
           resolve();
         };
         const flags = fua ? CommandFlag.Fua : 0;
-        this.send(NbdCommand.Write, flags, lba * this.blockSize, data.length, data, done, reject);
+        this.tx.send(
+          NbdCommand.Write,
+          flags,
+          lba * this.blockSize,
+          data.length,
+          data,
+          done,
+          reject,
+        );
       });
     }
     return this.writeSplit(lba, data, opts, fua);
@@ -328,7 +277,7 @@ export class NbdClient implements Bdev {
     const base = lba * this.blockSize;
     await Promise.all(
       this.split(lba, blocks).map(([o, n]) =>
-        this.request(
+        this.tx.request(
           NbdCommand.Write,
           fua ? CommandFlag.Fua : 0,
           o,
@@ -344,7 +293,7 @@ export class NbdClient implements Bdev {
   }
 
   async flush(): Promise<void> {
-    if (this.has(TransmissionFlag.SendFlush)) await this.request(NbdCommand.Flush, 0, 0, 0);
+    if (this.has(TransmissionFlag.SendFlush)) await this.tx.request(NbdCommand.Flush, 0, 0, 0);
     this.stats.flushOps++;
   }
 
@@ -375,7 +324,7 @@ export class NbdClient implements Bdev {
     const maxHint = U32_MAX - (U32_MAX % this.blockSize);
     const runs: { length: number; flags: number }[] = [];
     for (let at = lba * this.blockSize; at < end;) {
-      const { descriptors } = await this.request(
+      const { descriptors } = await this.tx.request(
         NbdCommand.BlockStatus,
         0,
         at,
@@ -394,19 +343,11 @@ export class NbdClient implements Bdev {
 
   /** Waits for in-flight requests, flushes, sends NBD_CMD_DISC and closes (a soft disconnect). */
   async close(): Promise<void> {
-    if (this.closedBy) return;
-    if (this.pending.size > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    if (!this.tx.open) return;
+    await this.tx.drained();
     await this.flush().catch((err) => this.log.debug({ err }, 'flush before close failed'));
-    if (this.closedBy) return;
-    const disc = {
-      flags: 0,
-      type: NbdCommand.Disc,
-      handle: this.nextHandle++,
-      offset: 0,
-      length: 0,
-    };
-    this.transmit(encodeRequestHeader(disc), undefined);
-    this.closedBy = 'closed by the client';
+    if (!this.tx.open) return;
+    this.tx.disconnect();
     await new Promise<void>((resolve) => {
       this.socket.once('close', () => resolve());
       this.socket.end();
@@ -420,9 +361,10 @@ export class NbdClient implements Bdev {
   private async zero(lba: number, blocks: number): Promise<void> {
     const ranges = this.split(lba, blocks);
     if (this.has(TransmissionFlag.SendWriteZeroes)) {
-      await Promise.all(ranges.map(([o, n]) => this.request(NbdCommand.WriteZeroes, 0, o, n)));
+      await Promise.all(ranges.map(([o, n]) => this.tx.request(NbdCommand.WriteZeroes, 0, o, n)));
     } else {
-      for (const [o, n] of ranges) await this.request(NbdCommand.Write, 0, o, n, Buffer.alloc(n));
+      for (const [o, n] of ranges)
+        await this.tx.request(NbdCommand.Write, 0, o, n, Buffer.alloc(n));
     }
   }
 
@@ -434,99 +376,5 @@ export class NbdClient implements Bdev {
       out.push([o, Math.min(this.maxRequestBytes, end - o)]);
     }
     return out;
-  }
-
-  private request(
-    type: NbdCommand,
-    flags: number,
-    offset: number,
-    length: number,
-    data?: Buffer,
-    into?: Buffer,
-  ): Promise<ReplyResult> {
-    return new Promise<ReplyResult>((resolve, reject) =>
-      this.send(type, flags, offset, length, data, resolve, reject, into),
-    );
-  }
-
-  /** Registers a request and puts it on the wire now; its reply settles it through the reader. */
-  private send(
-    type: NbdCommand,
-    flags: number,
-    offset: number,
-    length: number,
-    data: Buffer | undefined,
-    resolve: (r: ReplyResult) => void,
-    /** Receives Errors only: the owner's `failure` turns server errors into them. */
-    reject: (e: Failure) => void,
-    into?: Buffer,
-  ): void {
-    if (this.closedBy) {
-      reject(nbdConnectionLostError(describe(type, offset, length, this.name), this.closedBy));
-      return;
-    }
-    const handle = this.nextHandle++;
-    this.pending.set(
-      handle,
-      new PendingRequest(
-        type,
-        offset,
-        length,
-        this.negotiated.baseAllocationId,
-        resolve,
-        reject,
-        into,
-        this.owner,
-      ),
-    );
-    this.transmit(encodeRequestHeader({ flags, type, handle, offset, length }), data);
-  }
-
-  /**
-   * Writes one request at once, as libnbd does when a command is issued: the header and any
-   * payload as two buffers in one corked pair (one writev, no copy). Requests are not held back
-   * to batch with others issued later in the tick: that wait would count in the latency
-   * nvmf-bench measures from issue to completion (fio's clat).
-   */
-  private transmit(header: Buffer, data: Buffer | undefined): void {
-    const s = this.socket;
-    if (s.destroyed || !s.writable) return; // the close handler fails what is pending
-    if (data && data.length > 0) {
-      s.cork();
-      s.write(header);
-      s.write(data);
-      s.uncork();
-    } else s.write(header);
-  }
-
-  private pendingFor(handle: number): PendingRequest {
-    const p = this.pending.get(handle);
-    if (!p) {
-      throw new NbdProtocolError('NBD_ERR_UNEXPECTED_REPLY', `reply for unknown handle ${handle}`);
-    }
-    return p;
-  }
-
-  private settled(handle: number): void {
-    this.pending.delete(handle);
-    if (this.pending.size === 0 && this.idle) {
-      this.idle();
-      this.idle = undefined;
-    }
-  }
-
-  /** The connection is gone or unusable: every pending request fails as a lost connection. */
-  private abort(err: Error): void {
-    if (!this.closedBy) {
-      this.closedBy = err.message;
-      this.log.warn({ err }, 'NBD connection lost');
-    }
-    for (const [handle, p] of this.pending) {
-      this.pending.delete(handle);
-      p.lost(nbdConnectionLostError(`NBD ${commandName(p.type)} on ${this.name}`, this.closedBy));
-    }
-    this.idle?.();
-    this.idle = undefined;
-    this.socket.destroy();
   }
 }

@@ -1,11 +1,12 @@
 /**
- * The client's side of the transmission phase: cuts replies out of received bytes and copies READ
- * data straight into the destination buffer of the request it answers, as libnbd reads into the
- * caller's buffer. The bytes come from a receive buffer that is reused for every socket read
- * (Node's `onread`), so nothing here may keep a view of them: a header split across reads is
- * gathered in a small scratch buffer, and only non-data chunk payloads (holes, errors, block
- * status — small and rare) are gathered whole. A reply therefore costs no allocation, which keeps
- * the garbage collector, and with it its pauses, out of the I/O latencies that nvmf-bench measures.
+ * The client's side of the transmission phase: cuts replies out of received bytes and puts READ
+ * data into the destination buffer of the request it answers. It also says where the next socket
+ * read should land (`nextReadBuffer`, for Node's `onread`), the way libnbd reads: a reply header
+ * (and an OFFSET_DATA offset) into a small buffer, then the data straight into the caller's
+ * buffer, no more than the reply in hand. So a reply costs no allocation and no copy, and replies
+ * are taken one at a time, as fio's nbd engine takes them (one per nbd_poll()), rather than a
+ * backlog at once. Bytes pushed from elsewhere are copied out, never kept: a header split across
+ * reads is gathered in a scratch buffer, a non-data chunk payload in a buffer of its own.
  *
  * States (ws's receiver): Header → (Offset →) Data for READ data, Header → Payload for other chunks.
  * proto.md "Simple reply message", "Structured reply chunk message", "NBD_REPLY_TYPE_OFFSET_DATA".
@@ -53,6 +54,8 @@ const TWO_32 = 0x1_0000_0000;
 const EMPTY = Buffer.alloc(0);
 /** The largest piece gathered in the scratch buffer: a chunk header, then an OFFSET_DATA offset. */
 const SCRATCH_SIZE = STRUCTURED_REPLY_HEADER_SIZE;
+/** A read between replies' bodies takes at most a chunk header and an OFFSET_DATA offset. */
+const HEADER_READ_SIZE = STRUCTURED_REPLY_HEADER_SIZE + OFFSET_DATA_OFFSET_SIZE;
 
 /** Handles are the client's own counters, below 2^53, written as a big-endian u64. */
 export const readHandle = (b: Buffer, at: number): number =>
@@ -73,12 +76,38 @@ export class ReplyReader {
   private remaining = 0;
   private dest: Buffer = EMPTY;
   private destAt = 0;
+  /** Where reads between bodies land, and the body view handed out for the next read, if any. */
+  private readonly headerRead = Buffer.alloc(HEADER_READ_SIZE);
+  private inPlace: Buffer | undefined;
 
   constructor(
     private readonly target: ReplyTarget,
     /** Largest non-data chunk payload accepted; a larger one ends the session. */
     private readonly maxPayload: number,
   ) {}
+
+  /**
+   * Where the next socket read should go: the rest of the body in hand (READ data into its
+   * destination) when there is one, else a buffer for the next header.
+   */
+  nextReadBuffer(): Buffer {
+    if (this.state !== ReaderState.Data && this.state !== ReaderState.Payload) {
+      this.inPlace = undefined;
+      return this.headerRead;
+    }
+    const whole = this.destAt === 0 && this.remaining === this.dest.length;
+    this.inPlace = whole
+      ? this.dest
+      : this.dest.subarray(this.destAt, this.destAt + this.remaining);
+    return this.inPlace;
+  }
+
+  /** `n` bytes were read into `buf`: a buffer `nextReadBuffer` gave, or any other. */
+  received(buf: Buffer, n: number): void {
+    if (buf !== this.inPlace) return this.push(buf, 0, n);
+    this.inPlace = undefined;
+    this.advance(n);
+  }
 
   /** Consumes `buf[start, end)`, keeping no reference to `buf`. Throws NbdProtocolError. */
   push(buf: Buffer, start: number, end: number): void {
@@ -95,10 +124,8 @@ export class ReplyReader {
         case ReaderState.Payload: {
           const n = Math.min(this.remaining, end - at);
           buf.copy(this.dest, this.destAt, at, at + n);
-          this.destAt += n;
-          this.remaining -= n;
           at += n;
-          if (this.remaining === 0) this.bodyDone();
+          this.advance(n);
           break;
         }
       }
@@ -107,6 +134,13 @@ export class ReplyReader {
 
   private setState(state: ReaderState): void {
     this.state = state;
+  }
+
+  /** `n` more bytes of the body are in place. */
+  private advance(n: number): void {
+    this.destAt += n;
+    this.remaining -= n;
+    if (this.remaining === 0) this.bodyDone();
   }
 
   /** Reads a header in place when the read holds all of it, else gathers it; returns the new position. */

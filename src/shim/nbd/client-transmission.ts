@@ -1,0 +1,216 @@
+/**
+ * The client's transmission phase on one connection (proto.md "Transmission"): numbered requests
+ * out, replies in, completions handed on. Built for latency the way libnbd is, because
+ * nvmf-bench measures through it and is compared with fio's libnbd engine:
+ * - a request goes on the wire when it is issued, header and payload as one corked pair (one
+ *   writev, no copy), never held back to batch with requests issued later in the tick — that
+ *   wait would count in the latency measured from issue to completion (fio's clat);
+ * - replies are read as libnbd reads them (ReplyReader): a header into a small buffer, then the
+ *   data straight into the caller's buffer, one reply at a time — no allocation or copy per
+ *   reply or handle (handles are numbers), so the garbage collector's pauses stay out of the
+ *   measured latencies, and a backlog of replies is taken one by one, not in one gulp;
+ * - completions are handed on one per microtask, in reply order. fio's nbd engine reaps one
+ *   reply per nbd_poll() and queues the next command before it reaps another; a caller that
+ *   resubmits on completion likewise gets its request out before the next completion reaches
+ *   it, instead of a burst of completions followed by a burst of submissions.
+ */
+import type net from 'node:net';
+import type { Logger } from 'pino';
+import type { BdevStats } from '../../bdev/bdev.js';
+import { nbdConnectionLostError, nbdErrnoToStatus, NbdProtocolError } from './nbd-error.js';
+import {
+  PendingRequest,
+  type Failure,
+  type ReplyResult,
+  type RequestOwner,
+} from './pending-request.js';
+import { INTEROPERABLE_MAXIMUM_BLOCK_SIZE, NbdCommand } from './protocol.js';
+import { ReplyReader } from './reply-reader.js';
+import { commandName, encodeRequestHeader } from './transmission-codec.js';
+
+/** A non-data reply chunk (block status, error) is accepted up to this size. */
+const MAX_REPLY_PAYLOAD = 2 * INTEROPERABLE_MAXIMUM_BLOCK_SIZE;
+const WRITES = new Set<number>([NbdCommand.Write, NbdCommand.WriteZeroes, NbdCommand.Trim]);
+
+/**
+ * Queues a microtask: `RESOLVED.then(fn)` costs a reaction and a promise, where Node's
+ * queueMicrotask adds an AsyncResource and a bound function per call — per completion here.
+ */
+const RESOLVED = Promise.resolve();
+
+/** How a request is named in errors; built only when one occurs. */
+const describe = (type: NbdCommand, offset: number, length: number, name: string): string =>
+  `NBD ${commandName(type)} ${offset}+${length} on ${name}`;
+
+export class ClientTransmission {
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly reader: ReplyReader;
+  /** Request handles: a counter, safe as a number for 2^53 requests. */
+  private nextHandle = 1;
+  /** Settled requests waiting to be handed on, in reply order; `delivered` is the next one. */
+  private readonly completed: PendingRequest[] = [];
+  private delivered = 0;
+  /** Why no more requests can be sent; undefined while the connection is usable. */
+  private closedBy: string | undefined;
+  private idle: (() => void) | undefined;
+
+  /** What every request reports to (PendingRequest's owner): one object, nothing per request. */
+  private readonly owner: RequestOwner = {
+    settled: (p) => {
+      if (this.completed.push(p) === 1) void RESOLVED.then(this.deliverNext);
+    },
+    failure: (p, f) => {
+      this.stats.errors++;
+      if (f instanceof Error) return f;
+      const what = describe(p.type, p.offset, p.length, this.name);
+      const err = nbdErrnoToStatus(f.errno, what, WRITES.has(p.type));
+      if (f.message) err.message += ` (${f.message})`;
+      return err;
+    },
+  };
+
+  /**
+   * Hands on one completion, then queues the next behind the microtask its caller's continuation
+   * was just queued as (a promise resolved with a plain value resumes its awaiter in one tick).
+   */
+  private readonly deliverNext = (): void => {
+    this.completed[this.delivered++].deliver();
+    if (this.delivered < this.completed.length) void RESOLVED.then(this.deliverNext);
+    else {
+      this.completed.length = 0;
+      this.delivered = 0;
+    }
+  };
+
+  constructor(
+    private readonly socket: net.Socket,
+    /** The client's name, for errors. */
+    private readonly name: string,
+    private readonly stats: BdevStats,
+    /** base:allocation context id, for BLOCK_STATUS replies. */
+    private readonly contextId: number | undefined,
+    private readonly log: Logger,
+  ) {
+    this.reader = new ReplyReader(
+      { pendingFor: (h) => this.pendingFor(h), settled: (h) => this.settled(h) },
+      MAX_REPLY_PAYLOAD,
+    );
+  }
+
+  /** Where the next socket read should land (Node's `onread` buffer). */
+  nextReadBuffer(): Buffer {
+    return this.reader.nextReadBuffer();
+  }
+
+  /** `n` bytes were read into `buf` (valid only during the call). */
+  received(buf: Buffer, n: number): void {
+    try {
+      this.reader.received(buf, n);
+    } catch (err) {
+      this.abort(err as Error);
+    }
+  }
+
+  /** Whether requests can still be sent. */
+  get open(): boolean {
+    return this.closedBy === undefined;
+  }
+
+  /** A request as a promise of its result. */
+  request(
+    type: NbdCommand,
+    flags: number,
+    offset: number,
+    length: number,
+    data?: Buffer,
+    into?: Buffer,
+  ): Promise<ReplyResult> {
+    return new Promise<ReplyResult>((resolve, reject) =>
+      this.send(type, flags, offset, length, data, resolve, reject, into),
+    );
+  }
+
+  /**
+   * Registers a request and puts it on the wire now; its reply settles it through the reader.
+   * `reject` receives Errors only: the owner's `failure` turns server errors into them.
+   */
+  send(
+    type: NbdCommand,
+    flags: number,
+    offset: number,
+    length: number,
+    data: Buffer | undefined,
+    resolve: (r: ReplyResult) => void,
+    reject: (e: Failure) => void,
+    into?: Buffer,
+  ): void {
+    if (this.closedBy) {
+      reject(nbdConnectionLostError(describe(type, offset, length, this.name), this.closedBy));
+      return;
+    }
+    const handle = this.nextHandle++;
+    this.pending.set(
+      handle,
+      new PendingRequest(type, offset, length, this.contextId, resolve, reject, into, this.owner),
+    );
+    this.transmit(encodeRequestHeader({ flags, type, handle, offset, length }), data);
+  }
+
+  /** Resolves once no request is in flight. */
+  async drained(): Promise<void> {
+    if (this.pending.size > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+  }
+
+  /** Sends NBD_CMD_DISC; no request can follow (proto.md "Terminating the transmission phase"). */
+  disconnect(): void {
+    if (this.closedBy) return;
+    const handle = this.nextHandle++;
+    this.transmit(
+      encodeRequestHeader({ flags: 0, type: NbdCommand.Disc, handle, offset: 0, length: 0 }),
+      undefined,
+    );
+    this.closedBy = 'closed by the client';
+  }
+
+  /** The connection is gone or unusable: every pending request fails as a lost connection. */
+  abort(err: Error): void {
+    if (!this.closedBy) {
+      this.closedBy = err.message;
+      this.log.warn({ err }, 'NBD connection lost');
+    }
+    for (const [handle, p] of this.pending) {
+      this.pending.delete(handle);
+      p.lost(nbdConnectionLostError(`NBD ${commandName(p.type)} on ${this.name}`, this.closedBy));
+    }
+    this.idle?.();
+    this.idle = undefined;
+    this.socket.destroy();
+  }
+
+  private transmit(header: Buffer, data: Buffer | undefined): void {
+    const s = this.socket;
+    if (s.destroyed || !s.writable) return; // the close handler fails what is pending
+    if (data && data.length > 0) {
+      s.cork();
+      s.write(header);
+      s.write(data);
+      s.uncork();
+    } else s.write(header);
+  }
+
+  private pendingFor(handle: number): PendingRequest {
+    const p = this.pending.get(handle);
+    if (!p) {
+      throw new NbdProtocolError('NBD_ERR_UNEXPECTED_REPLY', `reply for unknown handle ${handle}`);
+    }
+    return p;
+  }
+
+  private settled(handle: number): void {
+    this.pending.delete(handle);
+    if (this.pending.size === 0 && this.idle) {
+      this.idle();
+      this.idle = undefined;
+    }
+  }
+}
