@@ -40,7 +40,7 @@ const NUMBERIO_MASK = 0xffff;
 const HEARTBEAT_MS = 10;
 /** Late enough that a busy machine delaying the timer rarely looks like starvation. */
 const STARVED_MS = 5 * HEARTBEAT_MS;
-/** Queues a microtask per completion batch more cheaply than Node's queueMicrotask (no AsyncResource). */
+/** Queues a microtask per completion batch: cheaper than queueMicrotask (no AsyncResource). */
 const RESOLVED = Promise.resolve();
 
 export type JobPhase = 'setup' | 'ramp' | 'running' | 'verifying' | 'done';
@@ -217,9 +217,9 @@ export class JobRunner {
   }
 
   /**
-   * When an I/O completed, fio-style: the first completion handled in a run of microtasks takes
-   * the time, and every completion already resolved by then (its continuation queued ahead of
-   * `endBatch`) shares it; the next event-loop callback starts a new batch.
+   * When an I/O completed, fio-style: the first completion handled takes the time, and every
+   * completion already resolved by then (its continuation queued ahead of `endBatch`) shares it;
+   * a completion resolved later starts a new batch.
    */
   private completedAt(): number {
     if (this.batchTime === 0) {
@@ -270,15 +270,7 @@ export class JobRunner {
       const lba = u.offset / bs;
       const t0 = performance.now();
       const pending =
-        u.ddir !== READ
-          ? this.bdev.write(lba, data!)
-          : readBuffer
-            ? this.readInto!(
-                lba,
-                u.length / bs,
-                u.length === readBuffer.length ? readBuffer : readBuffer.subarray(0, u.length),
-              )
-            : this.bdev.read(lba, u.length / bs);
+        u.ddir === READ ? this.read(lba, u.length, readBuffer) : this.bdev.write(lba, data!);
       const t1 = performance.now();
       this.stats.depth[depthBucket(++this.inFlight)] += this.recording ? 1 : 0;
       let result: Buffer | void;
@@ -315,6 +307,17 @@ export class JobRunner {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
+  }
+
+  /** A read of `length` bytes, into the slot's buffer when the engine can read into one. */
+  private read(lba: number, length: number, buffer: Buffer | undefined): Promise<Buffer> {
+    const blocks = length / this.bdev.blockSize;
+    if (!buffer || !this.readInto) return this.bdev.read(lba, blocks);
+    return this.readInto(
+      lba,
+      blocks,
+      length === buffer.length ? buffer : buffer.subarray(0, length),
+    );
   }
 
   private account(u: IoUnit, t0: number, t1: number, t2: number): void {

@@ -1,11 +1,11 @@
 /**
  * The client's side of the transmission phase: cuts replies out of received bytes and puts READ
  * data into the destination buffer of the request it answers. It also says where the next socket
- * read should land (`nextReadBuffer`, for Node's `onread`), the way libnbd reads: a reply header
- * (and an OFFSET_DATA offset) into a small buffer, then the data straight into the caller's
- * buffer, no more than the reply in hand. So a reply costs no allocation and no copy, and replies
- * are taken one at a time, as fio's nbd engine takes them (one per nbd_poll()), rather than a
- * backlog at once. Bytes pushed from elsewhere are copied out, never kept: a header split across
+ * read should land (`nextReadBuffer`, for Node's `onread`) so that a read takes one reply, not a
+ * backlog of them: replies are taken one at a time, as fio's nbd engine takes them (one per
+ * nbd_poll()). A small reply is read whole, header and data, and its data copied on; a large
+ * body is read the way libnbd reads every body, straight into the caller's buffer after its
+ * header. A reply costs no allocation. Bytes pushed from elsewhere are copied out, never kept: a header split across
  * reads is gathered in a scratch buffer, a non-data chunk payload in a buffer of its own.
  *
  * States (ws's receiver): Header → (Offset →) Data for READ data, Header → Payload for other chunks.
@@ -54,11 +54,16 @@ const TWO_32 = 0x1_0000_0000;
 const EMPTY = Buffer.alloc(0);
 /** The largest piece gathered in the scratch buffer: a chunk header, then an OFFSET_DATA offset. */
 const SCRATCH_SIZE = STRUCTURED_REPLY_HEADER_SIZE;
-/** A read between replies' bodies takes at most a chunk header and an OFFSET_DATA offset. */
+/** A read between bodies takes a chunk header and an OFFSET_DATA offset… */
 const HEADER_READ_SIZE = STRUCTURED_REPLY_HEADER_SIZE + OFFSET_DATA_OFFSET_SIZE;
+/** …and the body too, when the last READ body was no larger than this (one read, one copy). */
+const COPIED_BODY_LIMIT = 16 * 1024;
 
-/** Handles are the client's own counters, below 2^53, written as a big-endian u64. */
-export const readHandle = (b: Buffer, at: number): number =>
+/**
+ * A big-endian u64 as a number: handles (the client's own counters, below 2^53) and offsets
+ * (a device offset beyond 2^53 cannot match a request and fails as one outside it).
+ */
+const readU64 = (b: Buffer, at: number): number =>
   b.readUInt32BE(at) * TWO_32 + b.readUInt32BE(at + 4);
 
 export class ReplyReader {
@@ -76,8 +81,10 @@ export class ReplyReader {
   private remaining = 0;
   private dest: Buffer = EMPTY;
   private destAt = 0;
-  /** Where reads between bodies land, and the body view handed out for the next read, if any. */
-  private readonly headerRead = Buffer.alloc(HEADER_READ_SIZE);
+  /** Where reads between bodies land: `headerRead` is a view of `replyRead` sized for one reply. */
+  private readonly replyRead = Buffer.alloc(HEADER_READ_SIZE + COPIED_BODY_LIMIT);
+  private headerRead = this.replyRead.subarray(0, HEADER_READ_SIZE);
+  /** The body view handed out for the next read, if any. */
   private inPlace: Buffer | undefined;
 
   constructor(
@@ -88,7 +95,8 @@ export class ReplyReader {
 
   /**
    * Where the next socket read should go: the rest of the body in hand (READ data into its
-   * destination) when there is one, else a buffer for the next header.
+   * destination) when there is one, else a buffer for the next reply (its header, and its body
+   * when bodies are small).
    */
   nextReadBuffer(): Buffer {
     if (this.state !== ReaderState.Data && this.state !== ReaderState.Payload) {
@@ -167,7 +175,7 @@ export class ReplyReader {
   private onHeader(b: Buffer, at: number, size: number): void {
     if (size === SIMPLE_REPLY_SIZE) {
       const error = b.readUInt32BE(at + SIMPLE_REPLY_ERROR_OFFSET);
-      this.handle = readHandle(b, at + SIMPLE_REPLY_HANDLE_OFFSET);
+      this.handle = readU64(b, at + SIMPLE_REPLY_HANDLE_OFFSET);
       const p = this.target.pendingFor(this.handle);
       // proto.md: READ data follows a simple reply only on success.
       if (error === 0 && p.type === NbdCommand.Read && p.length > 0) {
@@ -181,7 +189,7 @@ export class ReplyReader {
     }
     this.flags = b.readUInt16BE(at + STRUCTURED_REPLY_FLAGS_OFFSET);
     this.type = b.readUInt16BE(at + STRUCTURED_REPLY_TYPE_OFFSET);
-    this.handle = readHandle(b, at + STRUCTURED_REPLY_HANDLE_OFFSET);
+    this.handle = readU64(b, at + STRUCTURED_REPLY_HANDLE_OFFSET);
     const length = b.readUInt32BE(at + STRUCTURED_REPLY_LENGTH_OFFSET);
     const p = this.target.pendingFor(this.handle);
     this.request = p;
@@ -218,7 +226,7 @@ export class ReplyReader {
     const n = this.gather(buf, at, Math.min(OFFSET_DATA_OFFSET_SIZE - this.gathered, end - at));
     if (this.gathered === OFFSET_DATA_OFFSET_SIZE) {
       this.gathered = 0;
-      const offset = readHandle(this.scratch, 0); // a u64, read as handles are
+      const offset = readU64(this.scratch, 0);
       this.startData(this.request!, offset, this.remaining);
     }
     return at + n;
@@ -234,6 +242,9 @@ export class ReplyReader {
 
   /** Claims `length` bytes at device `offset` of the request and points the copy at them. */
   private startData(p: PendingRequest, offset: number, length: number): void {
+    // Size reads between bodies for a reply like this one (the next is usually alike).
+    const size = HEADER_READ_SIZE + (length <= COPIED_BODY_LIMIT ? length : 0);
+    if (size !== this.headerRead.length) this.headerRead = this.replyRead.subarray(0, size);
     this.request = p;
     this.destAt = p.beginContent(offset, length);
     this.dest = p.destination();

@@ -142,6 +142,51 @@ describe('ReplyReader', () => {
     expectAllSettled(run(Array.from({ length: stream.length - 1 }, (_, i) => i + 1)));
   });
 
+  it('says where each socket read goes: one reply at a time, a body into its destination', () => {
+    // Node's onread with a buffer generator: every read lands in the buffer asked for, taking at
+    // most its length; here with the stream's bytes as they come, in reads of up to `cap` bytes.
+    for (const cap of [1, 7, 28, 4096]) {
+      const into = Buffer.alloc(8);
+      const u = table([
+        { handle: 1, type: CMD_READ, offset: 4096, length: 16 },
+        { handle: 2, type: CMD_WRITE, offset: 0, length: 4 },
+        { handle: 3, type: CMD_READ, offset: 100, length: 12 },
+        { handle: 4, type: CMD_READ, offset: 0, length: 8, into },
+        { handle: 5, type: CMD_READ, offset: 0, length: 8 },
+        { handle: 6, type: CMD_BLOCK_STATUS, offset: 0, length: 512 },
+        { handle: 7, type: CMD_READ, offset: 0, length: 512 },
+      ]);
+      const reader = new ReplyReader(u.target, 1 << 20);
+      const sizes: number[] = [];
+      for (let at = 0; at < stream.length;) {
+        const buf = reader.nextReadBuffer();
+        sizes.push(buf.length);
+        const n = Math.min(buf.length, cap, stream.length - at);
+        stream.copy(buf, 0, at, at + n);
+        reader.received(buf, n);
+        at += n;
+      }
+      expectAllSettled({ ...u, into });
+      // Between bodies a read is sized for one reply: a header, an offset and a body like the last.
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(20 + 8 + 16);
+    }
+  });
+
+  it('reads a READ body straight into the destination the request names', () => {
+    const into = Buffer.alloc(16);
+    const t = table([{ handle: 9, type: CMD_READ, offset: 0, length: 16, into }]);
+    const reader = new ReplyReader(t.target, 1 << 20);
+    const reply = chunk(FLAG_DONE, TYPE_OFFSET_DATA, hex(9), bytes().u64(0).raw(dataA).build());
+    const header = reader.nextReadBuffer();
+    reply.copy(header, 0, 0, 28); // the header and the offset only, as a short read gives
+    reader.received(header, 28);
+    expect(reader.nextReadBuffer()).toBe(into);
+    reply.copy(into, 0, 28);
+    reader.received(into, 16);
+    expect(t.outcomes.get(9)!.ok!.data).toBe(into);
+    expect(into.equals(dataA)).toBe(true);
+  });
+
   it('copies READ data into the buffer the request names', () => {
     const into = Buffer.alloc(16);
     const t = table([{ handle: 9, type: CMD_READ, offset: 0, length: 16, into }]);
