@@ -10,8 +10,11 @@
 //  4. CPU profiles (node --cpu-prof) of nvmf-target serving 4 KiB randread QD32 and 128 KiB
 //     sequential reads.
 //
+//  5. Then bench/dpu-shim.mjs (issue 4: fio through the DPU's NBD shim), with the same options; it
+//     writes its own section of the file, which this script keeps when it rewrites its part.
+//
 // Options: --runtime=SECONDS (default 10)  --out=FILE (default bench/RESULTS.md)  --stdout
-//          --no-profile  --no-fio
+//          --no-profile  --no-fio  --no-dpu
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +44,8 @@ const PROFILE_TOP = 15;
 const US_PER_S = 1e6;
 const PERCENT = 100;
 const FIRST_PORT = 20_000;
+const DPU_SHIM_BEGIN = '<!-- dpu-shim:begin -->';
+const DPU_SHIM_END = '<!-- dpu-shim:end -->';
 const PORT_SPAN = 40_000;
 
 const { args, runtime: RUNTIME, out: OUT } = benchOptions();
@@ -257,9 +262,31 @@ async function main() {
   });
   if (args.stdout) process.stdout.write(md);
   else {
-    writeFileSync(OUT, md);
+    writeFileSync(OUT, md + keptSections(OUT));
     log(`wrote ${OUT} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
+  if (!args['no-dpu'] && has('fio') && has('nbdkit')) {
+    const dpu = spawnSync(
+      process.execPath,
+      [join(ROOT, 'bench', 'dpu-shim.mjs'), ...process.argv.slice(2)],
+      {
+        stdio: 'inherit',
+      },
+    );
+    if (dpu.status !== 0) throw new Error('bench/dpu-shim.mjs failed');
+  }
+}
+
+/**
+ * The sections other bench scripts splice into the same file (bench/dpu-shim.mjs writes its own
+ * between its markers): kept as they are when this script rewrites its part.
+ */
+function keptSections(file) {
+  if (!existsSync(file)) return '';
+  const old = readFileSync(file, 'utf8');
+  const at = old.indexOf(DPU_SHIM_BEGIN);
+  const end = old.indexOf(DPU_SHIM_END);
+  return at >= 0 && end > at ? `\n${old.slice(at, end + DPU_SHIM_END.length)}\n` : '';
 }
 
 main()
