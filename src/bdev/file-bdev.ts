@@ -1,6 +1,16 @@
 /**
  * A bdev on a regular file or a block device (SPDK module/bdev/aio, nbdkit file plugin), with
- * positional reads and writes through one fs.promises FileHandle.
+ * positional reads and writes on one file descriptor, in one of three I/O modes (FileIoMode):
+ * - `pool`: fs.read/fs.write through libuv's threadpool. Each request costs a threadpool round
+ *   trip (queue, futex wake, uv_async_send, epoll wakeup): ~50 µs of CPU on 2 cores, far more
+ *   than the pread(2) itself when the data is in the page cache.
+ * - `sync`: pread(2)/pwrite(2) on the event loop (~3 µs for 4 KiB from the page cache). A read
+ *   that misses the cache, or a write the kernel throttles, blocks every queue of the process
+ *   for as long as the device takes.
+ * - `auto` (the default): `sync` while requests complete as fast as the page cache serves them;
+ *   after SLOW_SYNC_STREAK slow ones in a row (each longer than SLOW_SYNC_BASE_MS +
+ *   size/SLOW_SYNC_BYTES_PER_MS) the bdev goes to the threadpool for POOL_BACKOFF_MS, so a cold file or a real device still gets
+ *   concurrent I/O, then tries `sync` again.
  *
  * Durability: flush = fdatasync(2); a FUA write is the write followed by fdatasync, which is the
  * closest Node gets to RWF_DSYNC (NVM CS 1.0, 3.2.6: FUA data is on non-volatile media at completion).
@@ -9,8 +19,15 @@
  * lseek(2) (SEEK_DATA/SEEK_HOLE) without a native addon, so space is not returned to the file
  * system and this bdev has no blockStatus (callers then treat every block as data).
  */
-import { constants as fsConstants, promises as fsp, type Stats } from 'node:fs';
+import {
+  constants as fsConstants,
+  promises as fsp,
+  readSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import type { LbaRange } from './bdev.js';
 import { BaseBdev, checkGeometry } from './base-bdev.js';
 import {
@@ -27,7 +44,41 @@ export interface FileBdevOptions {
   blockSize: number;
   /** Capacity in bytes. A missing file is created and a short one extended to it. Default: the file's size. */
   size?: number;
+  /** How reads and writes reach the file (see the file comment). Default `auto`. */
+  io?: FileIoMode;
+  /** Milliseconds clock `auto` times requests with. Default performance.now; tests pass their own. */
+  clock?: () => number;
 }
+
+/** Where a file bdev's reads and writes run: see the file comment. */
+export type FileIoMode = 'auto' | 'sync' | 'pool';
+export const FILE_IO_MODES: readonly FileIoMode[] = ['auto', 'sync', 'pool'];
+export const DEFAULT_FILE_IO_MODE: FileIoMode = 'auto';
+
+/**
+ * `auto`: a synchronous request slower than this base plus its size at page-cache speed missed
+ * the cache (or was throttled): 4 KiB from the page cache takes a few µs, from an SSD ~80 µs.
+ */
+export const SLOW_SYNC_BASE_MS = 0.05;
+/** Bytes per ms a page-cache copy manages at least (1 GB/s; memcpy does several times that). */
+export const SLOW_SYNC_BYTES_PER_MS = 1024 * 1024;
+/**
+ * `auto`: this many slow synchronous requests in a row mean a cold file, not the event loop
+ * being preempted once on a busy machine (which looks the same to a clock).
+ */
+export const SLOW_SYNC_STREAK = 4;
+/** `auto`: how long requests go to the threadpool after a streak of slow synchronous ones. */
+export const POOL_BACKOFF_MS = 250;
+
+/**
+ * Reads up to this size are cut from a slab of READ_SLAB_BYTES, as MemoryBdev does: a 4 KiB
+ * Buffer.allocUnsafe gets its own ArrayBuffer (Buffer's pool stops below 4 KiB); a slab lives
+ * while any read cut from it does, and its bytes are never reused.
+ */
+const SLAB_READ_MAX_BYTES = 8 * 1024;
+const READ_SLAB_BYTES = 64 * 1024;
+
+const defaultClock = (): number => performance.now();
 
 /** The largest single zero write; a larger Write Zeroes is done in pieces of this size. */
 export const ZERO_WRITE_BYTES = 1024 * 1024;
@@ -37,20 +88,34 @@ const ZERO_BUFFER = Buffer.alloc(ZERO_WRITE_BYTES);
 const SYSFS_SECTOR_BYTES = 512;
 
 export class FileBdev extends BaseBdev {
+  private readonly fd: number;
+  /** `auto`: requests go to the threadpool until this clock() time. */
+  private poolUntil = 0;
+  private slowStreak = 0;
+  private slab = Buffer.allocUnsafe(0);
+  private slabUsed = 0;
+
   private constructor(
     name: string,
     blockSize: number,
     blockCount: number,
     readonly path: string,
     private readonly handle: FileHandle,
+    readonly io: FileIoMode,
+    private readonly clock: () => number,
   ) {
     super({ name, blockSize, blockCount });
+    this.fd = handle.fd;
   }
 
   /** Opens (creating or extending when `size` asks for it) a file or block device as a bdev. */
   static async open(opts: FileBdevOptions): Promise<FileBdev> {
     const { name, path, blockSize } = opts;
+    const io = opts.io ?? DEFAULT_FILE_IO_MODE;
     checkGeometry({ name, blockSize, blockCount: 1 });
+    if (!FILE_IO_MODES.includes(io)) {
+      throw new RangeError(`${name}: I/O mode "${io}" is not one of ${FILE_IO_MODES.join(', ')}`);
+    }
     if (opts.size !== undefined && (!Number.isSafeInteger(opts.size) || opts.size <= 0)) {
       throw new RangeError(`${name}: size ${opts.size} is not a positive number of bytes`);
     }
@@ -70,7 +135,15 @@ export class FileBdev extends BaseBdev {
           `${name}: size ${size} of ${path} is not a multiple of the ${blockSize}-byte block size`,
         );
       }
-      return new FileBdev(name, blockSize, size / blockSize, path, handle);
+      return new FileBdev(
+        name,
+        blockSize,
+        size / blockSize,
+        path,
+        handle,
+        io,
+        opts.clock ?? defaultClock,
+      );
     } catch (err) {
       await handle.close();
       throw err;
@@ -101,9 +174,27 @@ export class FileBdev extends BaseBdev {
     return wanted;
   }
 
-  protected async readBlocks(lba: number, blocks: number): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(blocks * this.blockSize);
+  protected readBlocks(lba: number, blocks: number): Promise<Buffer> {
+    const out = this.readBuffer(blocks * this.blockSize);
     const base = lba * this.blockSize;
+    if (this.useSync()) {
+      try {
+        const started = this.clock();
+        const done = this.preadAll(out, base);
+        this.timed(started, out.length);
+        // Past the end of a file that shrank under us reads as zeroes, not as stale heap bytes.
+        out.fill(0, done);
+        return Promise.resolve(out);
+      } catch (err) {
+        return Promise.reject(
+          fsError(err, `${this.name}: read at ${base}`, MediaStatus.UnrecoveredReadError),
+        );
+      }
+    }
+    return this.readPooled(out, base);
+  }
+
+  private async readPooled(out: Buffer, base: number): Promise<Buffer> {
     let done = 0;
     try {
       while (done < out.length) {
@@ -114,18 +205,91 @@ export class FileBdev extends BaseBdev {
     } catch (err) {
       throw fsError(err, `${this.name}: read at ${base}`, MediaStatus.UnrecoveredReadError);
     }
-    // Past the end of a file that shrank under us reads as zeroes, not as stale heap bytes.
     out.fill(0, done);
     return out;
   }
 
-  protected async writeBlocks(lba: number, data: Buffer, fua: boolean): Promise<void> {
+  /** pread(2) until `out` is full or the file ends; the bytes read. */
+  private preadAll(out: Buffer, position: number): number {
+    let done = 0;
+    while (done < out.length) {
+      const n = readSync(this.fd, out, done, out.length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  /** `size` bytes of unzeroed memory no one else holds. */
+  private readBuffer(size: number): Buffer {
+    if (size > SLAB_READ_MAX_BYTES) return Buffer.allocUnsafe(size);
+    if (this.slabUsed + size > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(READ_SLAB_BYTES);
+      this.slabUsed = 0;
+    }
+    const out = this.slab.subarray(this.slabUsed, this.slabUsed + size);
+    this.slabUsed += size;
+    return out;
+  }
+
+  protected writeBlocks(lba: number, data: Buffer, fua: boolean): Promise<void> {
     const base = lba * this.blockSize;
+    if (this.useSync()) {
+      try {
+        const started = this.clock();
+        for (let done = 0; done < data.length;) {
+          done += writeSync(this.fd, data, done, data.length - done, base + done);
+        }
+        this.timed(started, data.length);
+      } catch (err) {
+        return Promise.reject(
+          fsError(err, `${this.name}: write at ${base}`, MediaStatus.WriteFault),
+        );
+      }
+      // fdatasync waits for the device: always on the threadpool, never on the event loop.
+      return fua ? this.datasync(`write at ${base}`) : Promise.resolve();
+    }
+    return this.writePooled(data, base, fua);
+  }
+
+  private async writePooled(data: Buffer, base: number, fua: boolean): Promise<void> {
     try {
       await this.writeAll(data, base);
       if (fua) await this.handle.datasync();
     } catch (err) {
       throw fsError(err, `${this.name}: write at ${base}`, MediaStatus.WriteFault);
+    }
+  }
+
+  private async datasync(what: string): Promise<void> {
+    try {
+      await this.handle.datasync();
+    } catch (err) {
+      throw fsError(err, `${this.name}: ${what}`, MediaStatus.WriteFault);
+    }
+  }
+
+  /** Where the next read or write runs: on the event loop (`sync`) or the threadpool (`pool`). */
+  get ioPath(): 'sync' | 'pool' {
+    return this.useSync() ? 'sync' : 'pool';
+  }
+
+  /** Whether this request runs on the event loop (see FileIoMode). */
+  private useSync(): boolean {
+    if (this.io !== 'auto') return this.io === 'sync';
+    return this.poolUntil === 0 || this.clock() >= this.poolUntil;
+  }
+
+  /** `auto`: a synchronous request of `bytes` that began at `started` was slow → threadpool for a while. */
+  private timed(started: number, bytes: number): void {
+    if (this.io !== 'auto') return;
+    const now = this.clock();
+    this.poolUntil = 0;
+    if (now - started <= SLOW_SYNC_BASE_MS + bytes / SLOW_SYNC_BYTES_PER_MS) {
+      this.slowStreak = 0;
+    } else if (++this.slowStreak >= SLOW_SYNC_STREAK) {
+      this.slowStreak = 0;
+      this.poolUntil = now + POOL_BACKOFF_MS;
     }
   }
 

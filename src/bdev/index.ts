@@ -1,10 +1,11 @@
 /**
  * The bdev layer's public face, and the one parser of bdev specs shared by `nvmf-target --ns`,
- * configs and tests: `mem:SIZE[:BS]`, `null:SIZE[:BS]`, `file:PATH:SIZE[:BS]`.
+ * configs and tests: `mem:SIZE[:BS]`, `null:SIZE[:BS]`, `file:PATH:SIZE[:BS][:io=MODE]` with
+ * MODE one of FileIoMode (auto, sync, pool).
  */
 import { type Bdev, parseSize } from './bdev.js';
 import { SUPPORTED_BLOCK_SIZES } from './base-bdev.js';
-import { FileBdev } from './file-bdev.js';
+import { FILE_IO_MODES, FileBdev, type FileIoMode } from './file-bdev.js';
 import { MemoryBdev } from './memory-bdev.js';
 import { NullBdev } from './null-bdev.js';
 
@@ -27,11 +28,14 @@ export {
 
 export const DEFAULT_BLOCK_SIZE = 512;
 
-const SPEC_FORMS = 'mem:SIZE[:BS], null:SIZE[:BS] or file:PATH:SIZE[:BS] with BS 512 or 4096';
+const SPEC_FORMS =
+  'mem:SIZE[:BS], null:SIZE[:BS] or file:PATH:SIZE[:BS][:io=auto|sync|pool] with BS 512 or 4096';
+/** The I/O mode field of a file spec: its last field, `io=MODE`. */
+const IO_FIELD_RE = /^io=(.*)$/;
 
 export type BdevSpec =
   | { kind: 'mem' | 'null'; size: number; blockSize: number }
-  | { kind: 'file'; path: string; size: number; blockSize: number };
+  | { kind: 'file'; path: string; size: number; blockSize: number; io?: FileIoMode };
 
 /** Parses a bdev spec; a bad one gets a RangeError of one sentence naming it and the forms expected. */
 export function parseBdevSpec(spec: string): BdevSpec {
@@ -41,7 +45,16 @@ export function parseBdevSpec(spec: string): BdevSpec {
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const parts = colon < 0 ? [] : spec.slice(colon + 1).split(':');
 
-  // A PATH may itself hold colons, so the size and block size are taken from the right.
+  // A PATH may itself hold colons, so the I/O mode, size and block size are taken from the right.
+  let io: FileIoMode | undefined;
+  const ioField = kind === 'file' ? IO_FIELD_RE.exec(parts[parts.length - 1] ?? '') : null;
+  if (ioField) {
+    if (!FILE_IO_MODES.includes(ioField[1] as FileIoMode)) {
+      throw bad(`has an I/O mode "${ioField[1]}" that is not one of ${FILE_IO_MODES.join(', ')}`);
+    }
+    io = ioField[1] as FileIoMode;
+    parts.pop();
+  }
   let blockSize = DEFAULT_BLOCK_SIZE;
   const last = parts[parts.length - 1];
   const minParts = kind === 'file' ? 3 : 2;
@@ -73,7 +86,9 @@ export function parseBdevSpec(spec: string): BdevSpec {
     case 'file': {
       const path = parts.join(':');
       if (path === '') throw bad('has no path');
-      return { kind, path, size, blockSize };
+      return io === undefined
+        ? { kind, path, size, blockSize }
+        : { kind, path, size, blockSize, io };
     }
     default:
       throw bad(`has an unknown kind "${kind}"`);
@@ -99,6 +114,6 @@ export async function createBdevFromSpec(spec: string, name: string): Promise<Bd
     case 'null':
       return new NullBdev({ name, blockSize: s.blockSize, blockCount: s.size / s.blockSize });
     case 'file':
-      return FileBdev.open({ name, path: s.path, blockSize: s.blockSize, size: s.size });
+      return FileBdev.open({ name, path: s.path, blockSize: s.blockSize, size: s.size, io: s.io });
   }
 }

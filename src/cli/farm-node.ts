@@ -41,7 +41,9 @@ export function targetArgs(farmFile: string, farm: FarmDescription, node: FarmNo
     '--nqn',
     node.subnqn,
     '--ns',
-    `file:${file}:${farm.size}:${farm.blockSize}`,
+    farm.backing === 'memory'
+      ? `mem:${farm.size}:${farm.blockSize}`
+      : `file:${file}:${farm.size}:${farm.blockSize}${farm.fileIo ? `:io=${farm.fileIo}` : ''}`,
   ];
   if (farm.hostnqn) args.push('--allow-host', farm.hostnqn);
   else args.push('--allow-any-host');

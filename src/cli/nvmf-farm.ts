@@ -1,6 +1,8 @@
 /**
  * nvmf-farm — a farm of storage nodes on this machine: `nvmf-target` processes on loopback, each
- * with one file-backed namespace under DIR/nodeN/, described in DIR/farm.json for `nvmf-dpu --farm`.
+ * with one file-backed namespace under DIR/nodeN/ (or, with `--backing memory`, a RAM namespace
+ * that a node loses when it stops: for like-for-like comparisons with `nbdkit memory`),
+ * described in DIR/farm.json for `nvmf-dpu --farm`.
  * `up` reuses an existing farm (same ports, same files, so the same data). Exit status: 0 done,
  * 1 a node failed to start or stop, 2 a bad argument (one sentence on stderr).
  */
@@ -9,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseSize } from '../bdev/bdev.js';
+import { FILE_IO_MODES, type FileIoMode } from '../bdev/file-bdev.js';
 import { validateNqn } from '../nvme/nqn.js';
 import {
   FARM_FORMAT_VERSION,
@@ -30,19 +33,25 @@ const DEFAULT_SIZE = '1GiB';
 const DEFAULT_BLOCK_SIZE = 512;
 const BLOCK_SIZES = [512, 4096];
 const DEFAULT_ADDR = '127.0.0.1';
+const BACKINGS = ['file', 'memory'] as const;
+const DEFAULT_BACKING = 'file';
 const MAX_TCP_PORT = 65535;
 /** Subsystem NQNs of farm nodes: `<prefix>:nodeN` (NVMe Base 2.0, 4.5 reverse-domain form). */
 const FARM_NQN_PREFIX = 'nqn.2024-01.io.nvmf-dpu:farm';
 
 const USAGE = `usage: nvmf-farm <command> [options]
   up     [--nodes N] [--dir DIR] [--base-port P] [--size SIZE] [--block-size 512|4096]
-         [--addr ADDR] [--allow-host HOSTNQN]   start the farm (reuses DIR/farm.json if present)
+         [--addr ADDR] [--allow-host HOSTNQN] [--backing file|memory] [--file-io auto|sync|pool]
+                                                 start the farm (reuses DIR/farm.json if present)
   down   [--dir DIR]                             stop every node (data stays in DIR)
   status [--dir DIR] [--json]                    is each node alive and listening?
   stop   NODE [--dir DIR] [--kill]               stop one node (--kill: SIGKILL, as a crash)
   start  NODE [--dir DIR]                        start one node again: same port, same file
 defaults: --nodes ${DEFAULT_NODES} --dir ${DEFAULT_DIR} --base-port ${DEFAULT_BASE_PORT} (0: each node picks a free port once)
           --size ${DEFAULT_SIZE} --block-size ${DEFAULT_BLOCK_SIZE} --addr ${DEFAULT_ADDR}; nodes admit any host unless --allow-host
+          --backing ${DEFAULT_BACKING} (memory: data is lost when a node stops); --file-io: the nodes' file I/O mode
+          (auto, the target's default: pread/pwrite on the event loop, the threadpool while requests are slow;
+          sync: always the event loop; pool: always libuv's threadpool)
 `;
 
 class UsageError extends Error {}
@@ -57,6 +66,8 @@ const OPTIONS = {
   'block-size': { type: 'string' },
   addr: { type: 'string' },
   'allow-host': { type: 'string' },
+  backing: { type: 'string' },
+  'file-io': { type: 'string' },
   json: { type: 'boolean' },
   kill: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -64,7 +75,17 @@ const OPTIONS = {
 
 const COMMANDS: Record<string, { flags: string[]; node: boolean }> = {
   up: {
-    flags: ['nodes', 'dir', 'base-port', 'size', 'block-size', 'addr', 'allow-host'],
+    flags: [
+      'nodes',
+      'dir',
+      'base-port',
+      'size',
+      'block-size',
+      'addr',
+      'allow-host',
+      'backing',
+      'file-io',
+    ],
     node: false,
   },
   down: { flags: ['dir'], node: false },
@@ -156,6 +177,7 @@ function newFarm(v: Record<string, string | boolean | undefined>): FarmDescripti
     if (problem) throw new UsageError(`--allow-host: ${problem}`);
   }
   const addr = (v.addr as string) ?? DEFAULT_ADDR;
+  const { backing, fileIo } = storageOptions(v);
   const nodes: FarmNode[] = [];
   for (let i = 1; i <= count; i++) {
     const name = `node${i}`;
@@ -174,9 +196,30 @@ function newFarm(v: Record<string, string | boolean | undefined>): FarmDescripti
     version: FARM_FORMAT_VERSION,
     size,
     blockSize: blockSize as 512 | 4096,
+    ...(backing !== DEFAULT_BACKING ? { backing } : {}),
+    ...(fileIo ? { fileIo } : {}),
     ...(hostnqn ? { hostnqn } : {}),
     nodes,
   };
+}
+
+/** --backing and --file-io, checked; --file-io only means something for file backing. */
+function storageOptions(v: Record<string, string | boolean | undefined>): {
+  backing: (typeof BACKINGS)[number];
+  fileIo: FileIoMode | undefined;
+} {
+  const backing = (v.backing as string | undefined) ?? DEFAULT_BACKING;
+  if (!(BACKINGS as readonly string[]).includes(backing)) {
+    throw new UsageError(`--backing "${backing}" is not one of ${BACKINGS.join(', ')}`);
+  }
+  const fileIo = v['file-io'] as string | undefined;
+  if (fileIo !== undefined && !(FILE_IO_MODES as readonly string[]).includes(fileIo)) {
+    throw new UsageError(`--file-io "${fileIo}" is not one of ${FILE_IO_MODES.join(', ')}`);
+  }
+  if (fileIo !== undefined && backing !== 'file') {
+    throw new UsageError('--file-io applies to file backing only; drop it or use --backing file');
+  }
+  return { backing: backing as (typeof BACKINGS)[number], fileIo: fileIo as FileIoMode };
 }
 
 /** An existing farm must match what `up` asks for, or the user is told how to start afresh. */
@@ -193,6 +236,10 @@ function checkReuse(farm: FarmDescription, v: Record<string, unknown>, dir: stri
   }
   if (v['block-size'] !== undefined && Number(v['block-size']) !== farm.blockSize) {
     throw mismatch('block size', String(v['block-size']), String(farm.blockSize));
+  }
+  const has = farm.backing ?? DEFAULT_BACKING;
+  if (v.backing !== undefined && v.backing !== has) {
+    throw mismatch('backing', String(v.backing), has);
   }
 }
 
@@ -260,6 +307,9 @@ async function main(argv: string[]): Promise<number> {
     if (existsSync(file)) {
       farm = await readFarmDescription(file);
       checkReuse(farm, v, dir);
+      // The I/O mode is no property of the data: nodes started from now on take the new one.
+      const { fileIo } = storageOptions({ backing: farm.backing, 'file-io': v['file-io'] });
+      if (fileIo) farm.fileIo = fileIo;
     } else {
       farm = newFarm(v);
       await mkdir(dir, { recursive: true });

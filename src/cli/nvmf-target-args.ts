@@ -24,7 +24,9 @@ export const USAGE = `usage: nvmf-target --listen HOST:PORT --nqn NQN --ns SPEC 
   --listen HOST:PORT        listen for NVMe/TCP (repeatable; default ${DEFAULT_LISTEN}; port 0 = any free port)
   --discovery-listen H:P    one more listener (every listener serves discovery too; 8009 is the convention)
   --nqn NQN                 subsystem NQN, e.g. nqn.2024-01.io.example:vol0
-  --ns SPEC                 namespace: mem:SIZE[:BS], null:SIZE[:BS] or file:PATH:SIZE[:BS] (repeatable)
+  --ns SPEC                 namespace: mem:SIZE[:BS], null:SIZE[:BS] or file:PATH:SIZE[:BS][:io=MODE] (repeatable)
+                            MODE auto (default) | sync | pool: file I/O on the event loop (pread/pwrite),
+                            on libuv's threadpool, or on the event loop until requests get slow (cold file)
   --serial SN --model MN    Identify Controller serial (≤20) and model (≤40) strings
   --allow-any-host          any host NQN may connect
   --allow-host HOSTNQN      only these host NQNs may connect (repeatable)

@@ -38,6 +38,12 @@ export const FarmDescriptionSchema = Type.Object(
     /** Namespace size in bytes, the same on every node. */
     size: Type.Integer({ minimum: 1 }),
     blockSize: Type.Union([Type.Literal(512), Type.Literal(4096)]),
+    /** What holds each node's namespace: its file (default), or memory (lost when the node stops). */
+    backing: Type.Optional(Type.Union([Type.Literal('file'), Type.Literal('memory')])),
+    /** I/O mode of file namespaces (nvmf-target `file:…:io=MODE`); absent = the target's default. */
+    fileIo: Type.Optional(
+      Type.Union([Type.Literal('auto'), Type.Literal('sync'), Type.Literal('pool')]),
+    ),
     /** The only host NQN the nodes admit; absent when they allow any host. */
     hostnqn: Type.Optional(Type.String({ minLength: 1 })),
     nodes: Type.Array(FarmNodeSchema, { minItems: 1 }),

@@ -11,7 +11,8 @@
  *       "allowedHosts": ["nqn.2014-08.org.nvmexpress:uuid:…"],
  *       "namespaces": [
  *         { "nsid": 1, "bdev": "mem:64MiB:4096" },
- *         { "nsid": 2, "bdev": { "type": "file", "path": "/var/lib/vol0.img", "size": "1GiB" },
+ *         { "nsid": 2, "bdev": { "type": "file", "path": "/var/lib/vol0.img", "size": "1GiB",
+ *                                "io": "auto" },
  *           "nguid": "…32 hex…", "uuid": "…-…" }
  *       ]
  *     }]
@@ -51,6 +52,12 @@ export const BdevObjectSchema = Type.Object(
       description: 'bytes, or a size like 64MiB',
     }),
     blockSize: Type.Optional(Type.Union([Type.Literal(512), Type.Literal(4096)])),
+    io: Type.Optional(
+      Type.Union([Type.Literal('auto'), Type.Literal('sync'), Type.Literal('pool')], {
+        description:
+          'type file: auto (default) = pread/pwrite on the event loop while the page cache serves, the threadpool after slow requests; sync = always on the event loop; pool = always the libuv threadpool',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -61,7 +68,7 @@ export const NamespaceSchema = Type.Object(
     bdev: Type.Union([
       Type.String({
         minLength: 1,
-        description: 'mem:SIZE[:BS], null:SIZE[:BS] or file:PATH:SIZE[:BS]',
+        description: 'mem:SIZE[:BS], null:SIZE[:BS] or file:PATH:SIZE[:BS][:io=auto|sync|pool]',
       }),
       BdevObjectSchema,
     ]),
@@ -150,8 +157,9 @@ export function bdevSpecOf(b: BdevConfig): string {
   const tail = `${b.size}${b.blockSize ? `:${b.blockSize}` : ''}`;
   if (b.type === 'file') {
     if (!b.path) throw new TargetConfigError('a bdev of type file needs a path');
-    return `file:${b.path}:${tail}`;
+    return `file:${b.path}:${tail}${b.io ? `:io=${b.io}` : ''}`;
   }
+  if (b.io) throw new TargetConfigError(`io is an option of file bdevs, not of type ${b.type}`);
   return `${b.type}:${tail}`;
 }
 

@@ -123,15 +123,20 @@ function read(subsystem: Subsystem, sqe: Buffer): Promise<CommandResponse> {
 /** The bdev's buffer goes to the transport as it is, sent as C2HData without a copy. */
 const readResponse = (data: Buffer): CommandResponse => ({ status: SUCCESS_STATUS, data });
 
-async function write(
+/** As read(): one bdev promise and one `then`. */
+function write(
   subsystem: Subsystem,
   sqe: Buffer,
   data: Buffer | undefined,
 ): Promise<CommandResponse> {
   const { cmd, ns, bytes } = dataCommand(subsystem, sqe, 'Write');
-  await ns.bdev.write(cmd.slba, payload(data, bytes, 'Write'), { fua: cmd.fua });
-  return success();
+  return ns.bdev
+    .write(cmd.slba, payload(data, bytes, 'Write'), cmd.fua ? FUA : undefined)
+    .then(writeResponse);
 }
+
+const FUA = { fua: true } as const;
+const writeResponse = (): CommandResponse => success();
 
 /** Compare (NVM CS 1.0, 3.2.2): Compare Failure (SCT 2, SC 85h) on the first differing byte. */
 async function compare(

@@ -23,6 +23,14 @@ describe('parseBdevSpec', () => {
     ],
     ['file:/tmp/a:b.img:8k', { kind: 'file', path: '/tmp/a:b.img', size: 8192, blockSize: 512 }],
     ['file:/tmp/x:4096', { kind: 'file', path: '/tmp/x', size: 4096, blockSize: 512 }],
+    [
+      'file:/tmp/a.img:1G:4096:io=sync',
+      { kind: 'file', path: '/tmp/a.img', size: 1024 ** 3, blockSize: 4096, io: 'sync' },
+    ],
+    [
+      'file:/tmp/a:b.img:8k:io=pool',
+      { kind: 'file', path: '/tmp/a:b.img', size: 8192, blockSize: 512, io: 'pool' },
+    ],
   ])('%s', (spec, want) => {
     expect(parseBdevSpec(spec)).toEqual(want);
   });
@@ -36,6 +44,8 @@ describe('parseBdevSpec', () => {
     ['mem:1G:4096:x', /size "4096:x"|too many fields|not a size/],
     ['file:1G', /has no path/],
     ['file:/tmp/a:1G:1000', /block size 1000/],
+    ['file:/tmp/a:1G:io=fast', /I\/O mode "fast" that is not one of auto, sync, pool/],
+    ['mem:1G:io=sync', /not a size|too many fields/],
   ])('refuses %s in one sentence', (spec, message) => {
     expect(() => parseBdevSpec(spec)).toThrow(RangeError);
     expect(() => parseBdevSpec(spec)).toThrow(message);

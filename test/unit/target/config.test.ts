@@ -45,6 +45,23 @@ describe('target configuration', () => {
     ]);
   });
 
+  it('carries a file bdev I/O mode into its spec, and refuses it on other kinds', () => {
+    expect(
+      bdevSpecOf({ type: 'file', path: '/tmp/a.img', size: '1MiB', blockSize: 512, io: 'pool' }),
+    ).toBe('file:/tmp/a.img:1MiB:512:io=pool');
+    expect(() => bdevSpecOf({ type: 'mem', size: '1MiB', io: 'sync' })).toThrow(
+      /io is an option of file bdevs, not of type mem/,
+    );
+    expect(() =>
+      parseTargetConfig({
+        listeners: [{ host: 'h', port: 1 }],
+        subsystems: [
+          { nqn: NQN, namespaces: [{ bdev: { type: 'file', path: '/x', size: 1, io: 'fast' } }] },
+        ],
+      }),
+    ).toThrow(/\/subsystems\/0\/namespaces\/0\/bdev/);
+  });
+
   it('names the bad value in one sentence', () => {
     const bad = (v: unknown) => () => parseTargetConfig(v, 'test.json');
     expect(bad({ listeners: [] })).toThrow(TargetConfigError);
