@@ -30,6 +30,13 @@ import { MirrorRecovery } from './mirror-recovery.js';
 /** Reconnect backoff of a leg: quick first retry, capped low so a returning node is seen soon. */
 export const DEFAULT_RECONNECT_DELAY_MS = 250;
 export const DEFAULT_MAX_RECONNECT_DELAY_MS = 2000;
+/**
+ * I/O queues per leg. The DPU runs one event loop, so a second connection to the same node buys no
+ * parallelism; it only splits each tick's commands for that node over two sockets, which doubles
+ * the send and receive system calls on both ends (Linux nvme-tcp opens one queue per CPU for the
+ * same reason: one queue per context that submits).
+ */
+export const LEG_IO_QUEUES = 1;
 /** Write-intent bitmap file of the volume inside --state-dir. */
 export const BITMAP_FILE_SUFFIX = '.wib';
 
@@ -230,6 +237,7 @@ async function connectLeg(
     maxReconnectDelayMs: cfg.maxReconnectDelayMs ?? DEFAULT_MAX_RECONNECT_DELAY_MS,
     // A DPU never gives a leg up: a storage node that comes back is reconnected and resynced.
     ctrlLossTimeoutMs: Infinity,
+    nrIoQueues: LEG_IO_QUEUES,
     logger: log,
   });
   try {

@@ -156,12 +156,39 @@ export class RemoteBdev implements Bdev {
     await Promise.all(parts);
   }
 
-  async write(lba: number, data: Buffer, opts: WriteOptions = {}): Promise<void> {
-    const blocks = blocksOf(this, data);
-    checkRange(this, lba, blocks);
-    if (blocks === 0) return;
-    const per = this.maxBlocksPerCommand;
+  write(lba: number, data: Buffer, opts: WriteOptions = {}): Promise<void> {
+    let blocks: number;
+    try {
+      blocks = blocksOf(this, data);
+      checkRange(this, lba, blocks);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (blocks === 0) return Promise.resolve();
     const fua = opts.fua ?? false;
+    // The data path's common case, one command: no async wrapper and no Promise.all around it.
+    if (blocks <= this.maxBlocksPerCommand) {
+      return this.controller
+        .ioCommand(
+          writeCommand(this.nsid, lba, blocks, fua),
+          { data },
+          this.describeWrite(lba, blocks),
+        )
+        .then(() => {
+          this.stats.writeOps++;
+          this.stats.writeBytes += data.length;
+        }, this.countError);
+    }
+    return this.writeSplit(lba, data, blocks, fua);
+  }
+
+  private describeWrite(lba: number, blocks: number): string {
+    return `Write ${this.name} lba ${lba}+${blocks}`;
+  }
+
+  /** A write larger than one command: commands of MDTS each, all sent at once. */
+  private async writeSplit(lba: number, data: Buffer, blocks: number, fua: boolean): Promise<void> {
+    const per = this.maxBlocksPerCommand;
     try {
       const parts: Promise<Completion>[] = [];
       for (let done = 0; done < blocks; done += per) {
@@ -171,7 +198,7 @@ export class RemoteBdev implements Bdev {
           this.controller.ioCommand(
             writeCommand(this.nsid, lba + done, n, fua),
             { data: chunk },
-            `Write ${this.name} lba ${lba + done}+${n}`,
+            this.describeWrite(lba + done, n),
           ),
         );
       }

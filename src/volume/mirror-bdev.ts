@@ -6,7 +6,11 @@
  *   one leg took it. A request with no leg to go to fails (Namespace Not Ready, retryable).
  * - Every region a degraded (or just failed) leg misses is marked in the write-intent bitmap, and
  *   that mark is durable before the request is acknowledged, so a DPU restart still knows what to
- *   copy. Reads rotate over the healthy legs; a failed read is retried on the next one.
+ *   copy.
+ * - Reads rotate over the healthy legs, one leg per event-loop turn: the reads issued in one turn
+ *   go to the same leg and so leave in one batch on its connection (one send, one wake-up of one
+ *   storage node) rather than one batch per leg; the next turn's go to the next leg. A failed
+ *   read is retried on the next leg.
  * - A degraded leg is probed and resynced by mirror-resync.ts; a resyncing leg takes writes but
  *   serves no reads until every dirty region has been copied to it.
  * - A flush that fails on a leg leaves unknown writes volatile there: every region becomes dirty.
@@ -84,7 +88,9 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
   private readonly resyncer: MirrorResync;
   private readonly closeLegs: boolean;
   private readonly legTimeoutMs: number;
-  private nextReadLeg = 0;
+  /** The leg this turn's reads start from; advanced once per event-loop turn that read. */
+  private readLeg = 0;
+  private readTurnScheduled = false;
 
   private constructor(
     opts: MirrorBdevOptions,
@@ -336,18 +342,30 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
     return this.legs.map((_, i) => i).filter((i) => this.states[i] !== 'degraded');
   }
 
-  /** Next healthy leg in rotation that this request has not tried yet, or -1. */
+  /**
+   * The first healthy leg from this turn's read leg on that this request has not tried yet, or
+   * -1. The rotation moves on once per turn (setImmediate runs after the turn's I/O callbacks,
+   * where the transports flush their batches), so a turn's reads share one leg.
+   */
   private pickReadLeg(tried: ReadonlySet<number>): number {
     const n = this.legs.length;
     for (let k = 0; k < n; k++) {
-      const leg = (this.nextReadLeg + k) % n;
+      const leg = (this.readLeg + k) % n;
       if (this.states[leg] === 'healthy' && !tried.has(leg)) {
-        this.nextReadLeg = (leg + 1) % n;
+        if (!this.readTurnScheduled) {
+          this.readTurnScheduled = true;
+          setImmediate(this.nextReadTurn, leg);
+        }
         return leg;
       }
     }
     return -1;
   }
+
+  private readonly nextReadTurn = (leg: number): void => {
+    this.readTurnScheduled = false;
+    this.readLeg = (leg + 1) % this.legs.length;
+  };
 
   /** Namespace Not Ready with DNR clear (NVM CS 1.0, Figure 15): a leg may come back. */
   private noLeg(what: string): NvmeStatusError {

@@ -3,18 +3,29 @@
  * touched (nbdkit server/protocol.c `validate_request`): command, flags, read-only, range, zero
  * length, alignment to the minimum block size, maximum length, negotiated features. A bad request
  * or a bdev failure becomes that request's error reply (`toNbdErrno`); the connection lives on.
- * Replies are returned as lists of buffers so that READ data is sent as its own buffer.
+ * A request's outcome is written into the connection's ReplyBatch: headers encoded in place, READ
+ * data sent as its own buffer.
  */
 import type { BlockStatusExtent } from '../../bdev/bdev.js';
 import { NbdError, toNbdErrno, nbdErrnoName } from './nbd-error.js';
 import type { NbdExport } from './nbd-export.js';
 import { BASE_ALLOCATION_CONTEXT_ID } from './option-negotiator.js';
-import { AllocationState, CommandFlag, NbdCommand, NbdErrno, ReplyFlag } from './protocol.js';
 import {
+  AllocationState,
+  CommandFlag,
+  NbdCommand,
+  NbdErrno,
+  ReplyFlag,
+  SIMPLE_REPLY_SIZE,
+} from './protocol.js';
+import type { ReplyBatch } from './reply-batch.js';
+import {
+  OFFSET_DATA_HEADER_SIZE,
   encodeBlockStatusChunk,
   encodeErrorChunk,
-  encodeOffsetDataHeader,
   encodeSimpleReply,
+  writeOffsetDataHeader,
+  writeSimpleReply,
   type BlockDescriptor,
   type RequestHeader,
   commandName,
@@ -118,25 +129,66 @@ export function validateRequest(req: RequestHeader, ctx: TransmissionContext): v
   }
 }
 
-/** Performs a validated request; resolves to the buffers of its successful reply. */
-export async function executeRequest(req: NbdRequest, ctx: TransmissionContext): Promise<Buffer[]> {
+/** A reply encoded whole before it is sent (BLOCK_STATUS): it goes out as it is. */
+export class EncodedReply {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/**
+ * What a request that succeeded answers with: READ data, an encoded reply, or undefined for a
+ * status-only success.
+ */
+export type RequestResult = Buffer | EncodedReply | undefined;
+
+/**
+ * Performs a validated request. READ and WRITE, the data path, hand the bdev's own promise on
+ * (no async wrapper of their own); the rest run in `executeOther`.
+ */
+export function executeRequest(req: NbdRequest, ctx: TransmissionContext): Promise<RequestResult> {
+  const { bdev } = ctx.export;
+  const bs = bdev.blockSize;
+  switch (req.type) {
+    case NbdCommand.Read:
+      return bdev.read(req.offset / bs, req.length / bs);
+    case NbdCommand.Write:
+      return bdev.write(req.offset / bs, req.data, {
+        fua: (req.flags & CommandFlag.Fua) !== 0,
+      }) as Promise<undefined>;
+    default:
+      return executeOther(req, ctx);
+  }
+}
+
+/** Writes the successful reply of `req` into `out`. */
+export function writeReply(
+  out: ReplyBatch,
+  req: RequestHeader & { handle: Buffer },
+  ctx: TransmissionContext,
+  result: RequestResult,
+): void {
+  if (result instanceof EncodedReply) {
+    out.data(result.bytes);
+  } else if (result !== undefined && ctx.structuredReplies) {
+    // One content chunk, marked final: the data is all in hand, so no error can follow it.
+    const at = out.reserve(OFFSET_DATA_HEADER_SIZE);
+    writeOffsetDataHeader(out.buf, at, req.handle, ReplyFlag.Done, req.offset, result.length);
+    out.data(result);
+  } else {
+    // Structured replies or not, a status-only success may be a simple reply (proto.md
+    // "Structured reply chunk message"); READ data follows a simple reply's header.
+    const at = out.reserve(SIMPLE_REPLY_SIZE);
+    writeSimpleReply(out.buf, at, req.handle, NbdErrno.Ok);
+    if (result !== undefined) out.data(result);
+  }
+}
+
+async function executeOther(req: NbdRequest, ctx: TransmissionContext): Promise<RequestResult> {
   const { bdev } = ctx.export;
   const bs = bdev.blockSize;
   const lba = req.offset / bs;
   const blocks = req.length / bs;
   const fua = (req.flags & CommandFlag.Fua) !== 0;
   switch (req.type) {
-    case NbdCommand.Read: {
-      const data = await bdev.read(lba, blocks);
-      // One content chunk, marked final: the data is all in hand, so no error can follow it.
-      if (ctx.structuredReplies) {
-        return [encodeOffsetDataHeader(req.handle, ReplyFlag.Done, req.offset, data.length), data];
-      }
-      return [encodeSimpleReply(req.handle, NbdErrno.Ok), data];
-    }
-    case NbdCommand.Write:
-      await bdev.write(lba, req.data, { fua });
-      break;
     case NbdCommand.Flush:
       await bdev.flush();
       break;
@@ -165,10 +217,12 @@ export async function executeRequest(req: NbdRequest, ctx: TransmissionContext):
         // proto.md: exactly one descriptor, not longer than the request.
         descriptors = [{ ...descriptors[0], length: Math.min(descriptors[0].length, req.length) }];
       }
-      return [encodeBlockStatusChunk(req.handle, BASE_ALLOCATION_CONTEXT_ID, descriptors)];
+      return new EncodedReply(
+        encodeBlockStatusChunk(req.handle, BASE_ALLOCATION_CONTEXT_ID, descriptors),
+      );
     }
   }
-  return [encodeSimpleReply(req.handle, NbdErrno.Ok)];
+  return undefined;
 }
 
 async function writeZeroes(

@@ -7,7 +7,6 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { CorkedWriter } from './corked-writer.js';
 import { decodeOptionCode, encodeGreeting } from './handshake-codec.js';
 import { NbdError, NbdProtocolError } from './nbd-error.js';
 import type { NbdExport } from './nbd-export.js';
@@ -19,11 +18,14 @@ import {
   INTEROPERABLE_MAXIMUM_BLOCK_SIZE,
   NbdCommand,
 } from './protocol.js';
+import { ReplyBatch } from './reply-batch.js';
 import {
   errorReply,
   executeRequest,
   validateRequest,
+  writeReply,
   type NbdRequest,
+  type RequestResult,
   type TransmissionContext,
 } from './request-handler.js';
 import { commandName, decodeRequestHeader } from './transmission-codec.js';
@@ -52,7 +54,8 @@ const KNOWN_CLIENT_FLAGS = ClientFlag.FixedNewstyle | ClientFlag.NoZeroes;
 export class ServerSession {
   private state = SessionState.AwaitClientFlags;
   private readonly framer = new NbdFramer(FrameKind.ClientFlags, { maxPayload: MAX_OPTION_DATA });
-  private readonly writer: CorkedWriter;
+  /** This turn's outgoing messages: headers encoded in place, one send per turn. */
+  private readonly batch: ReplyBatch;
   private negotiator: OptionNegotiator | undefined;
   private ctx: TransmissionContext | undefined;
   private inFlight = 0;
@@ -65,7 +68,7 @@ export class ServerSession {
     private readonly exports: readonly NbdExport[],
     private readonly log: Logger,
   ) {
-    this.writer = new CorkedWriter(socket);
+    this.batch = new ReplyBatch(socket);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('close', () => this.setState(SessionState.Closed));
     socket.on('error', (err) => this.log.debug({ err }, 'socket error'));
@@ -74,7 +77,7 @@ export class ServerSession {
   }
 
   start(): void {
-    this.writer.write([encodeGreeting(HandshakeFlag.FixedNewstyle | HandshakeFlag.NoZeroes)]);
+    this.batch.write([encodeGreeting(HandshakeFlag.FixedNewstyle | HandshakeFlag.NoZeroes)]);
   }
 
   /** Server shutdown: answers in-flight requests, then closes (proto.md "Terminating"). */
@@ -131,10 +134,10 @@ export class ServerSession {
     this.log.debug({ option: optionName(option), outcome: outcome.kind }, 'option');
     switch (outcome.kind) {
       case 'continue':
-        this.writer.write(outcome.replies);
+        this.batch.write(outcome.replies);
         return;
       case 'transmission':
-        this.writer.write(outcome.replies);
+        this.batch.write(outcome.replies);
         this.ctx = {
           export: outcome.export,
           structuredReplies: this.negotiator!.structuredReplies,
@@ -149,7 +152,7 @@ export class ServerSession {
         this.setState(SessionState.Transmission);
         return;
       case 'abort':
-        this.writer.write(outcome.replies);
+        this.batch.write(outcome.replies);
         this.setState(SessionState.Draining);
         this.finish();
         return;
@@ -168,24 +171,40 @@ export class ServerSession {
     const req: NbdRequest = { ...header, data: frame.payload };
     this.inFlight++;
     this.updateFlow();
-    void this.serve(req, this.ctx!);
+    this.serve(req, this.ctx!);
   }
 
-  private async serve(req: NbdRequest, ctx: TransmissionContext): Promise<void> {
-    let reply: Buffer[];
+  /** Runs a request; its reply joins this turn's batch when it completes. */
+  private serve(req: NbdRequest, ctx: TransmissionContext): void {
+    let pending: Promise<RequestResult>;
     try {
       validateRequest(req, ctx);
-      reply = await executeRequest(req, ctx);
+      pending = executeRequest(req, ctx);
     } catch (err) {
-      // A refused request is the client's doing (debug); a bdev failure is worth a warning.
-      const level = err instanceof NbdError ? 'debug' : 'warn';
-      this.log[level](
-        { err, cmd: commandName(req.type), offset: req.offset, length: req.length },
-        'request failed',
-      );
-      reply = errorReply(req, ctx, err);
+      this.failed(req, ctx, err);
+      return;
     }
-    this.writer.write(reply);
+    pending.then(
+      (result) => {
+        writeReply(this.batch, req, ctx, result);
+        this.answered();
+      },
+      (err: unknown) => this.failed(req, ctx, err),
+    );
+  }
+
+  private failed(req: NbdRequest, ctx: TransmissionContext, err: unknown): void {
+    // A refused request is the client's doing (debug); a bdev failure is worth a warning.
+    const level = err instanceof NbdError ? 'debug' : 'warn';
+    this.log[level](
+      { err, cmd: commandName(req.type), offset: req.offset, length: req.length },
+      'request failed',
+    );
+    this.batch.write(errorReply(req, ctx, err));
+    this.answered();
+  }
+
+  private answered(): void {
     this.inFlight--;
     if (this.state === SessionState.Draining) {
       if (this.inFlight === 0) this.finish();
@@ -209,6 +228,7 @@ export class ServerSession {
 
   /** Closes after everything written so far has been flushed to the kernel. */
   private finish(): void {
+    this.batch.flush();
     this.socket.end(() => this.socket.destroy());
   }
 

@@ -58,6 +58,8 @@ const MAX_ERROR_MESSAGE = 4096; // proto.md: message length MUST NOT exceed the 
 function writeHandle(b: Buffer, offset: number, handle: Handle): void {
   if (typeof handle === 'number') writeUInt64(b, offset, handle);
   else if (typeof handle === 'bigint') b.writeBigUInt64BE(handle, offset);
+  // TypedArray.set stays in JIT code; Buffer.copy is a call into C++ for 8 bytes.
+  else if (handle.length === HANDLE_SIZE) b.set(handle, offset);
   else handle.copy(b, offset, 0, HANDLE_SIZE);
 }
 
@@ -107,10 +109,15 @@ export function decodeRequestHeader(h: Buffer): RequestHeader & { handle: Buffer
 
 export function encodeSimpleReply(handle: Handle, error: number): Buffer {
   const b = Buffer.allocUnsafe(SIMPLE_REPLY_SIZE);
-  b.writeUInt32BE(NBD_SIMPLE_REPLY_MAGIC, 0);
-  b.writeUInt32BE(error, SIMPLE_REPLY_ERROR_OFFSET);
-  writeHandle(b, SIMPLE_REPLY_HANDLE_OFFSET, handle);
+  writeSimpleReply(b, 0, handle, error);
   return b;
+}
+
+/** A simple reply written into `b` at `at` (SIMPLE_REPLY_SIZE bytes, every one of them set). */
+export function writeSimpleReply(b: Buffer, at: number, handle: Handle, error: number): void {
+  b.writeUInt32BE(NBD_SIMPLE_REPLY_MAGIC, at);
+  b.writeUInt32BE(error, at + SIMPLE_REPLY_ERROR_OFFSET);
+  writeHandle(b, at + SIMPLE_REPLY_HANDLE_OFFSET, handle);
 }
 
 export const decodeSimpleReply = (h: Buffer): { error: number; handle: bigint } => ({
@@ -161,15 +168,29 @@ export function encodeOffsetDataHeader(
   offset: number,
   dataLength: number,
 ): Buffer {
-  const b = Buffer.allocUnsafe(STRUCTURED_REPLY_HEADER_SIZE + OFFSET_DATA_OFFSET_SIZE);
-  writeChunkHeader(b, {
-    flags,
-    type: ReplyType.OffsetData,
-    handle,
-    length: OFFSET_DATA_OFFSET_SIZE + dataLength,
-  });
-  writeUInt64(b, STRUCTURED_REPLY_HEADER_SIZE, offset);
+  const b = Buffer.allocUnsafe(OFFSET_DATA_HEADER_SIZE);
+  writeOffsetDataHeader(b, 0, handle, flags, offset, dataLength);
   return b;
+}
+
+/** Bytes of an OFFSET_DATA chunk before its data: the chunk header and the offset. */
+export const OFFSET_DATA_HEADER_SIZE = STRUCTURED_REPLY_HEADER_SIZE + OFFSET_DATA_OFFSET_SIZE;
+
+/** encodeOffsetDataHeader() written into `b` at `at` (OFFSET_DATA_HEADER_SIZE bytes, all set). */
+export function writeOffsetDataHeader(
+  b: Buffer,
+  at: number,
+  handle: Handle,
+  flags: number,
+  offset: number,
+  dataLength: number,
+): void {
+  b.writeUInt32BE(NBD_STRUCTURED_REPLY_MAGIC, at);
+  b.writeUInt16BE(flags, at + STRUCTURED_REPLY_FLAGS_OFFSET);
+  b.writeUInt16BE(ReplyType.OffsetData, at + STRUCTURED_REPLY_TYPE_OFFSET);
+  writeHandle(b, at + STRUCTURED_REPLY_HANDLE_OFFSET, handle);
+  b.writeUInt32BE(OFFSET_DATA_OFFSET_SIZE + dataLength, at + STRUCTURED_REPLY_LENGTH_OFFSET);
+  writeUInt64(b, at + STRUCTURED_REPLY_HEADER_SIZE, offset);
 }
 
 /** NBD_REPLY_TYPE_ERROR: `errno` and a message for a person (truncated to the string limit). */

@@ -9,6 +9,8 @@ import { firstDifference, patternBlocks } from '../../support/pattern.js';
 import { compareBdevs, compareRange } from '../../support/reference-workload.js';
 
 const BS = 512;
+/** Resolves in the next event-loop turn (after the mirror moves its read rotation on). */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const BLOCKS = 256;
 const REGION = 16;
 
@@ -72,10 +74,22 @@ describe('MirrorBdev', () => {
     expect(await mirror.blockStatus!(0, BLOCKS)).toEqual(await inner[0].blockStatus(0, BLOCKS));
   });
 
-  it('spreads reads over the healthy legs in turn', async () => {
+  it('spreads reads over the healthy legs, one leg per event-loop turn', async () => {
     const { mirror, inner } = await rig({}, 3);
-    for (let i = 0; i < 6; i++) await mirror.read(i, 1);
+    for (let i = 0; i < 6; i++) {
+      await mirror.read(i, 1);
+      await nextTurn();
+    }
     expect(inner.map((m) => m.stats.readOps)).toEqual([2, 2, 2]);
+  });
+
+  it('sends the reads of one turn to one leg, so they leave in one batch', async () => {
+    const { mirror, inner } = await rig({}, 3);
+    await Promise.all([0, 1, 2, 3].map((i) => mirror.read(i, 1)));
+    expect(inner.map((m) => m.stats.readOps)).toEqual([4, 0, 0]);
+    await nextTurn();
+    await Promise.all([0, 1].map((i) => mirror.read(i, 1)));
+    expect(inner.map((m) => m.stats.readOps)).toEqual([4, 2, 0]);
   });
 
   it('a failed write degrades that leg; the write still succeeds and reads avoid the leg', async () => {

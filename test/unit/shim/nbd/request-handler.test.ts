@@ -15,11 +15,14 @@ import { resolveExports, type NbdExportConfig } from '../../../../src/shim/nbd/n
 import {
   errorReply,
   executeRequest,
+  writeReply,
   validateRequest,
   type NbdRequest,
   type TransmissionContext,
 } from '../../../../src/shim/nbd/request-handler.js';
+import { ReplyBatch } from '../../../../src/shim/nbd/reply-batch.js';
 import { bytes, chunk, simpleReply } from './nbd-bytes.js';
+import { ByteSink } from './byte-sink.js';
 import { FaultyBdev } from './faulty-bdev.js';
 
 // Typed in from proto.md.
@@ -57,14 +60,18 @@ function req(
   return { type, offset, length, flags, data, handle: Buffer.from(HANDLE, 'hex') };
 }
 
-/** validate + execute, or the error reply, as the session does. */
+/** validate + execute, then the reply or the error reply, as the session does. */
 async function serve(r: NbdRequest, ctx: TransmissionContext): Promise<Buffer> {
+  const sink = new ByteSink();
+  const batch = new ReplyBatch(sink);
   try {
     validateRequest(r, ctx);
-    return Buffer.concat(await executeRequest(r, ctx));
+    writeReply(batch, r, ctx, await executeRequest(r, ctx));
   } catch (err) {
-    return Buffer.concat(errorReply(r, ctx, err));
+    batch.write(errorReply(r, ctx, err));
   }
+  batch.flush();
+  return sink.bytes();
 }
 
 const errnoOf = (r: NbdRequest, ctx: TransmissionContext): number | undefined => {
