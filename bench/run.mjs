@@ -180,8 +180,10 @@ async function nbdComparison() {
     `nbdkit -f -i 127.0.0.1 -p PORT -P TMP/nbdkit.pid memory ${NBDKIT_SIZE}`,
   );
   const uri = `--uri=nbd://127.0.0.1:${port}`;
-  const qd32 = ['--rw=randread', '--bs=4k', '--iodepth=32', '--size=1g', ...timed];
-  const qd1 = ['--rw=randread', '--bs=4k', '--iodepth=1', '--size=1g', ...timed];
+  // Both tools get fio's --ramp_time: start-up (nvmf-bench's JIT warm-up) stays out of both results.
+  const ramp = '--ramp_time=1';
+  const qd32 = ['--rw=randread', '--bs=4k', '--iodepth=32', '--size=1g', ramp, ...timed];
+  const qd1 = ['--rw=randread', '--bs=4k', '--iodepth=1', '--size=1g', ramp, ...timed];
   const out = {
     fioNbd: fioRun('4 KiB randread QD32', ['--ioengine=nbd', uri, ...qd32], nbdkit.pid),
     oursNbd: benchRun('nbd 4 KiB randread QD32', ['--ioengine=nbd', uri], qd32, nbdkit.pid),

@@ -47,8 +47,13 @@ export class ClientTransmission {
   private readonly reader: ReplyReader;
   /** Request handles: a counter, safe as a number for 2^53 requests. */
   private nextHandle = 1;
-  /** Settled requests waiting to be handed on, in reply order; `delivered` is the next one. */
-  private readonly completed: PendingRequest[] = [];
+  /**
+   * Settled requests waiting to be handed on, in reply order: `completed[delivered]` up to
+   * `completed[settledCount - 1]`. The array is reused, never truncated: emptying it with
+   * `length = 0` would free its backing store and make the next push allocate one, per reply.
+   */
+  private readonly completed: Array<PendingRequest | undefined> = [];
+  private settledCount = 0;
   private delivered = 0;
   /** Why no more requests can be sent; undefined while the connection is usable. */
   private closedBy: string | undefined;
@@ -57,7 +62,8 @@ export class ClientTransmission {
   /** What every request reports to (PendingRequest's owner): one object, nothing per request. */
   private readonly owner: RequestOwner = {
     settled: (p) => {
-      if (this.completed.push(p) === 1) void RESOLVED.then(this.deliverNext);
+      this.completed[this.settledCount++] = p;
+      if (this.settledCount === 1) void RESOLVED.then(this.deliverNext);
     },
     failure: (p, f) => {
       this.stats.errors++;
@@ -74,10 +80,12 @@ export class ClientTransmission {
    * was just queued as (a promise resolved with a plain value resumes its awaiter in one tick).
    */
   private readonly deliverNext = (): void => {
-    this.completed[this.delivered++].deliver();
-    if (this.delivered < this.completed.length) void RESOLVED.then(this.deliverNext);
+    const p = this.completed[this.delivered]!;
+    this.completed[this.delivered++] = undefined; // the queue keeps no settled request alive
+    p.deliver();
+    if (this.delivered < this.settledCount) void RESOLVED.then(this.deliverNext);
     else {
-      this.completed.length = 0;
+      this.settledCount = 0;
       this.delivered = 0;
     }
   };

@@ -39,10 +39,10 @@ export interface RequestOwner {
 
 export class PendingRequest {
   /** Whole-request view when one content chunk covered it, else the assembled copy. */
-  private data: Buffer | undefined;
+  private content: Buffer | undefined;
   private covered = 0;
   private error: ErrorChunk | undefined;
-  private descriptors: BlockDescriptor[] | undefined;
+  private blockDescriptors: BlockDescriptor[] | undefined;
   /** The outcome once settled, until delivered. */
   private succeeded = false;
   private outcome: ReplyResult | Failure | undefined;
@@ -59,6 +59,18 @@ export class PendingRequest {
     private readonly into?: Buffer,
     private readonly owner?: RequestOwner,
   ) {}
+
+  /**
+   * A settled request is its own ReplyResult (READ data, BLOCK_STATUS descriptors), so that a
+   * success allocates no result object — one per reply otherwise.
+   */
+  get data(): Buffer | undefined {
+    return this.content;
+  }
+
+  get descriptors(): BlockDescriptor[] | undefined {
+    return this.blockDescriptors;
+  }
 
   /** Hands the settled outcome to `resolve` or `reject`. */
   deliver(): void {
@@ -90,9 +102,9 @@ export class PendingRequest {
    */
   simple(error: number, payload?: Buffer): void {
     if (error !== 0) return this.finish(false, { errno: error, message: '' });
-    if (this.type !== NbdCommand.Read) return this.finish(true, {});
+    if (this.type !== NbdCommand.Read) return this.finish(true, this);
     if (payload) this.place(this.offset, this.length, payload);
-    this.finish(true, { data: this.data });
+    this.finish(true, this);
   }
 
   /**
@@ -106,7 +118,7 @@ export class PendingRequest {
 
   /** The buffer READ data is assembled in. */
   destination(): Buffer {
-    return (this.data ??= this.into ?? Buffer.allocUnsafe(this.length));
+    return (this.content ??= this.into ?? Buffer.allocUnsafe(this.length));
   }
 
   /** Streaming: the end of a content chunk; returns true when it was the final one. */
@@ -134,7 +146,7 @@ export class PendingRequest {
       case ReplyType.BlockStatus: {
         const bs = decodeBlockStatus(payload);
         if (this.type !== NbdCommand.BlockStatus) throw unexpected('BLOCK_STATUS', this.type);
-        if (bs.contextId === this.contextId) this.descriptors = bs.descriptors;
+        if (bs.contextId === this.contextId) this.blockDescriptors = bs.descriptors;
         break;
       }
       default:
@@ -151,7 +163,7 @@ export class PendingRequest {
     if (this.type !== NbdCommand.Read) throw unexpected('content', this.type);
     const at = this.claim(offset, length);
     if (data && length === this.length && !this.into) {
-      this.data = data; // the usual case: one chunk, handed on without a copy
+      this.content = data; // the usual case: one chunk, handed on without a copy
       return;
     }
     // Holes are zeroed here; a range no chunk covered fails the request in settle().
@@ -182,13 +194,13 @@ export class PendingRequest {
         errno: NbdErrno.EIO,
         message: `reply covered ${this.covered} of ${this.length} bytes`,
       });
-    } else if (this.type === NbdCommand.BlockStatus && !this.descriptors) {
+    } else if (this.type === NbdCommand.BlockStatus && !this.blockDescriptors) {
       this.finish(false, {
         errno: NbdErrno.EIO,
         message: 'no block status for the negotiated context',
       });
     } else {
-      this.finish(true, { data: this.data, descriptors: this.descriptors });
+      this.finish(true, this);
     }
   }
 }

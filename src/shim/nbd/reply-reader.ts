@@ -84,6 +84,8 @@ export class ReplyReader {
   /** Where reads between bodies land: `headerRead` is a view of `replyRead` sized for one reply. */
   private readonly replyRead = Buffer.alloc(HEADER_READ_SIZE + COPIED_BODY_LIMIT);
   private headerRead = this.replyRead.subarray(0, HEADER_READ_SIZE);
+  /** The last body copied out of `replyRead` (see copyBody). */
+  private bodyView: Buffer = EMPTY;
   /** The body view handed out for the next read, if any. */
   private inPlace: Buffer | undefined;
 
@@ -131,13 +133,30 @@ export class ReplyReader {
         case ReaderState.Data:
         case ReaderState.Payload: {
           const n = Math.min(this.remaining, end - at);
-          buf.copy(this.dest, this.destAt, at, at + n);
+          this.copyBody(buf, at, n);
           at += n;
           this.advance(n);
           break;
         }
       }
     }
+  }
+
+  /**
+   * Copies `n` body bytes at `buf[at]` to the destination. A body that came in the buffer
+   * `nextReadBuffer` handed out sits at the same place reply after reply, so its view is kept
+   * and reused: Buffer#copy of part of a buffer allocates a view per call (one per reply).
+   */
+  private copyBody(buf: Buffer, at: number, n: number): void {
+    if (buf !== this.headerRead) {
+      buf.copy(this.dest, this.destAt, at, at + n);
+      return;
+    }
+    const view = this.bodyView;
+    if (view.byteOffset !== buf.byteOffset + at || view.length !== n) {
+      this.bodyView = this.replyRead.subarray(at, at + n);
+    }
+    this.dest.set(this.bodyView, this.destAt);
   }
 
   private setState(state: ReaderState): void {

@@ -1,36 +1,65 @@
 /**
- * The same workload by real fio (--ioengine=nbd, libnbd) and by nvmf-bench (--ioengine=nbd, the
- * project's NbdClient) against one `nbdkit memory 1G` server. Both must run it and report it in the
- * same shape: the same clat percentile list as fio's JSON, io_bytes = total_ios × bs, ordered
- * percentiles. The figures and their ratios (medians of alternating runs, with each side's spread
- * as the measured run-to-run noise) are printed, not asserted: tests never assert a timing
- * (STYLE.md), and on two shared cores the ratio measures CPU contention between fio, nbdkit and
- * nvmf-bench as much as the tools. The within-25% comparison issue 3 asks for is made by
- * `npm run bench` and recorded in bench/RESULTS.md.
+ * Issue 3's comparison: the same workload by real fio (--ioengine=nbd, libnbd) and by nvmf-bench
+ * (--ioengine=nbd, the project's NbdClient) against one `nbdkit memory 1G` server, in the same
+ * run. Both must report it in the same shape (fio's clat percentile list, io_bytes = total_ios ×
+ * bs for nvmf-bench, ordered percentiles), and their figures must agree:
+ *
+ *   for IOPS, p50 clat and p99 clat, the median over ROUNDS of the per-round ratio
+ *   nvmf-bench / fio lies in [1 − 25%, 1 + 25%] = [0.75, 1.25].
+ *
+ * This is a ratio between two tools measured back to back on the same server, not an absolute
+ * timing: a round is one fio run followed at once by one nvmf-bench run, so slow changes in the
+ * machine's load (CI shares two cores) hit both sides of a ratio alike, and the median over
+ * rounds discards the rounds a burst of load hit one side of. Both tools get the identical
+ * workload, including fio's own `--ramp_time` (I/O that runs before measuring starts, so that
+ * nvmf-bench's JIT warm-up and fio's first faults stay out of both results). Nothing is pinned:
+ * with nbdkit pinned to one CPU and both clients to the other, load from other processes on the
+ * clients' CPU cut nvmf-bench's IOPS to 0.51–0.63 of fio's (three runs at load 5–6), where
+ * unpinned it stayed at 0.82–0.87 under the same load.
+ *
+ * Each side's run-to-run noise — (max − min) / median of its own figures over the rounds — is
+ * printed with every figure. QD1 is measured and printed too, not asserted: its three short
+ * rounds keep the suite near two minutes and are too few to outvote one disturbed run.
  */
 import t from 'tap';
 import { join } from 'node:path';
 import {
   median,
+  runBench,
   preflight,
   readJson,
   run,
-  runBench,
   startNbdkit,
   tempDir,
 } from './support/bench-rig.js';
 
-const ROUNDS = 3;
-const RUNTIME_S = '5';
+/** Issue 3: "the end-to-end test checks they are within 25%". */
+const TOLERANCE = 0.25;
 const BLOCK_SIZE = 4096;
-/** 4 KiB random reads at queue depth 32: the reference workload of ../shared/REAL-CLIENTS.md. */
-const WORKLOAD = [
+const RAMP_S = 1;
+
+interface Workload {
+  label: string;
+  rounds: number;
+  /** Asserted within TOLERANCE, or only printed. */
+  asserted: boolean;
+  args: string[];
+}
+
+const randread = (iodepth: number, runtimeS: number): string[] => [
   '--rw=randread',
   '--bs=4k',
-  '--iodepth=32',
-  `--runtime=${RUNTIME_S}`,
+  `--iodepth=${iodepth}`,
+  `--ramp_time=${RAMP_S}`,
+  `--runtime=${runtimeS}`,
   '--time_based',
   '--size=1g',
+];
+
+const WORKLOADS: Workload[] = [
+  // The reference workload of ../shared/REAL-CLIENTS.md: 4 KiB random reads at queue depth 32.
+  { label: '4 KiB randread QD32', rounds: 7, asserted: true, args: randread(32, 3) },
+  { label: '4 KiB randread QD1', rounds: 3, asserted: false, args: randread(1, 2) },
 ];
 
 interface Figures {
@@ -42,6 +71,8 @@ interface Figures {
   ioBytes: number;
   totalIos: number;
 }
+
+const METRICS = ['iops', 'p50', 'p99'] as const;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 function figures(doc: any): Figures {
@@ -60,41 +91,32 @@ function figures(doc: any): Figures {
 
 const ordered = (xs: number[]): boolean => xs.every((x, i) => i === 0 || xs[i - 1] <= x);
 
+/** Run-to-run noise of one side: (max − min) / median. */
 const spread = (xs: number[]): number => (Math.max(...xs) - Math.min(...xs)) / median(xs);
 
-t.test(
-  'nvmf-bench and fio run the same workload on nbdkit memory and report it alike',
-  async (t) => {
-    if (!preflight(t, ['fio', 'nbdkit'])) return;
-    const dir = await tempDir('nbd-vs-fio');
-    t.teardown(() => dir.remove());
-    const server = await startNbdkit('1G', dir.path);
-    t.teardown(() => server.stop());
+const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
+t.test('nvmf-bench and fio agree within 25% on the same nbdkit server', async (t) => {
+  if (!preflight(t, ['fio', 'nbdkit'])) return;
+  const dir = await tempDir('nbd-vs-fio');
+  t.teardown(() => dir.remove());
+  const server = await startNbdkit('1G', dir.path);
+  t.teardown(() => server.stop());
+
+  for (const w of WORKLOADS) {
     const fio: Figures[] = [];
     const ours: Figures[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const fioOut = join(dir.path, `fio-${round}.json`);
-      const f = await run('fio', [
-        '--name=cmp',
-        '--ioengine=nbd',
-        `--uri=${server.uri}`,
-        ...WORKLOAD,
-        '--output-format=json',
-        `--output=${fioOut}`,
-      ]);
-      t.equal(f.code, 0, `fio run ${round} exits 0 ${f.stderr}`);
+    for (let round = 0; round < w.rounds; round++) {
+      const tag = `${w.label} round ${round}`;
+      const fioOut = join(dir.path, `fio-${w.args[2]}-${round}.json`);
+      const common = ['--name=cmp', '--ioengine=nbd', `--uri=${server.uri}`, ...w.args];
+      const f = await run('fio', [...common, '--output-format=json', `--output=${fioOut}`]);
+      t.equal(f.code, 0, `fio ${tag} exits 0 ${f.stderr}`);
       fio.push(figures(await readJson(fioOut)));
-      const ourOut = join(dir.path, `ours-${round}.json`);
-      const o = await runBench([
-        '--name=cmp',
-        '--ioengine=nbd',
-        `--uri=${server.uri}`,
-        ...WORKLOAD,
-        '--output-format=json',
-        `--output=${ourOut}`,
-      ]);
-      t.equal(o.code, 0, `nvmf-bench run ${round} exits 0 ${o.stderr}`);
+      const ourOut = join(dir.path, `ours-${w.args[2]}-${round}.json`);
+      const benchArgs = [...common, '--output-format=json', `--output=${ourOut}`];
+      const o = await runBench(benchArgs);
+      t.equal(o.code, 0, `nvmf-bench ${tag} exits 0 ${o.stderr}`);
       ours.push(figures(await readJson(ourOut)));
     }
     for (const [who, runs] of [
@@ -103,7 +125,11 @@ t.test(
     ] as const) {
       for (const r of runs) {
         t.ok(r.totalIos > 0, `${who} completed I/O`);
-        t.equal(r.ioBytes, r.totalIos * BLOCK_SIZE, `${who}: io_bytes = total_ios × 4 KiB`);
+        // fio counts an I/O in total_ios when it is issued and in io_bytes when it completes,
+        // so with ramp_time the I/O in flight when its stats reset shows only in io_bytes.
+        if (who === 'fio')
+          t.ok(r.ioBytes >= r.totalIos * BLOCK_SIZE, `fio: io_bytes ≥ total_ios × 4 KiB`);
+        else t.equal(r.ioBytes, r.totalIos * BLOCK_SIZE, `${who}: io_bytes = total_ios × 4 KiB`);
         t.ok(ordered(r.percentiles), `${who}: clat percentiles are ordered`);
       }
     }
@@ -112,14 +138,20 @@ t.test(
       fio[0].percentileKeys,
       "nvmf-bench reports fio's percentile list",
     );
-    for (const key of ['iops', 'p50', 'p99'] as const) {
-      const f = median(fio.map((x) => x[key]));
-      const o = median(ours.map((x) => x[key]));
-      t.comment(
-        `${key}: fio ${f.toFixed(0)} (runs ${fio.map((x) => x[key].toFixed(0)).join(', ')}; spread ${(spread(fio.map((x) => x[key])) * 100).toFixed(1)}%)` +
-          ` · nvmf-bench ${o.toFixed(0)} (runs ${ours.map((x) => x[key].toFixed(0)).join(', ')}; spread ${(spread(ours.map((x) => x[key])) * 100).toFixed(1)}%)` +
-          ` · ratio ${(o / f).toFixed(3)}`,
-      );
+    for (const key of METRICS) {
+      const f = fio.map((x) => x[key]);
+      const o = ours.map((x) => x[key]);
+      const ratio = median(o.map((x, i) => x / f[i]));
+      const unit = key === 'iops' ? '' : ' µs';
+      const show = (xs: number[]) => xs.map((x) => (key === 'iops' ? x : x / 1000).toFixed(0));
+      const line =
+        `${w.label} ${key}: median ratio nvmf-bench/fio ${ratio.toFixed(3)}` +
+        ` (per round ${o.map((x, i) => (x / f[i]).toFixed(2)).join(', ')})` +
+        ` · fio${unit} ${show(f).join(', ')} (noise ${pct(spread(f))})` +
+        ` · nvmf-bench${unit} ${show(o).join(', ')} (noise ${pct(spread(o))})`;
+      if (w.asserted) {
+        t.ok(Math.abs(ratio - 1) <= TOLERANCE, line);
+      } else t.comment(line);
     }
-  },
-);
+  }
+});
