@@ -56,27 +56,45 @@ export abstract class BaseBdev implements Bdev {
     this.blockCount = geometry.blockCount;
   }
 
-  protected abstract readBlocks(lba: number, blocks: number): Promise<Buffer>;
-  protected abstract writeBlocks(lba: number, data: Buffer, fua: boolean): Promise<void>;
+  /**
+   * The leaf operations. A leaf that can complete at once (memory, a file read with pread(2) on
+   * the event loop) returns the result itself, or throws; readNow()/writeNow() then complete
+   * synchronously too, with no promise on the data path.
+   */
+  protected abstract readBlocks(lba: number, blocks: number): Buffer | Promise<Buffer>;
+  protected abstract writeBlocks(lba: number, data: Buffer, fua: boolean): void | Promise<void>;
   protected abstract flushAll(): Promise<void>;
   protected abstract zeroBlocks(lba: number, blocks: number): Promise<void>;
   protected abstract deallocateRanges(ranges: readonly LbaRange[]): Promise<void>;
   protected abstract closeBdev(): Promise<void>;
 
-  /**
-   * run() unrolled for the data path's most frequent operation: the same checks, counters and
-   * errors, with one `then` on the leaf's promise instead of async wrappers and a closure.
-   */
+  /** Bdev.read: readNow() as a promise. */
   read(lba: number, blocks: number): Promise<Buffer> {
-    let pending: Promise<Buffer>;
+    try {
+      const result = this.readNow(lba, blocks);
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  /**
+   * read() for a caller that can take a synchronous answer (the target's I/O path): the data at
+   * once when the leaf has it, else a promise. Same checks and counters as run(); a failure, at
+   * once or later, is an NvmeStatusError (thrown, or the promise's rejection).
+   */
+  readNow(lba: number, blocks: number): Buffer | Promise<Buffer> {
+    let result: Buffer | Promise<Buffer>;
     try {
       this.checkOpen('read');
       checkRange(this, lba, blocks);
-      pending = this.readBlocks(lba, blocks);
+      result = this.readBlocks(lba, blocks);
     } catch (err) {
-      return Promise.reject(this.failure('read', err));
+      throw this.failure('read', err);
     }
-    return pending.then(this.readDone, this.readFailed);
+    return result instanceof Promise
+      ? result.then(this.readDone, this.readFailed)
+      : this.readDone(result);
   }
 
   private readonly readDone = (buf: Buffer): Buffer => {
@@ -89,21 +107,34 @@ export abstract class BaseBdev implements Bdev {
     throw this.failure('read', err);
   };
 
-  /** Unrolled as read() is: one `then` on the leaf's promise, the byte count in `stats` after. */
+  /** Bdev.write: writeNow() as a promise. */
   write(lba: number, data: Buffer, opts?: WriteOptions): Promise<void> {
-    let pending: Promise<void>;
+    try {
+      const result = this.writeNow(lba, data, opts);
+      return result instanceof Promise ? result : Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  /** write() for a caller that can take a synchronous answer; see readNow(). */
+  writeNow(lba: number, data: Buffer, opts?: WriteOptions): void | Promise<void> {
+    let result: void | Promise<void>;
     try {
       this.checkOpen('write');
       checkRange(this, lba, blocksOf(this, data));
-      pending = this.writeBlocks(lba, data, opts?.fua ?? false);
+      result = this.writeBlocks(lba, data, opts?.fua ?? false);
     } catch (err) {
-      return Promise.reject(this.failure('write', err));
+      throw this.failure('write', err);
     }
     const bytes = data.length;
-    return pending.then(() => {
-      this.stats.writeOps++;
-      this.stats.writeBytes += bytes;
-    }, this.writeFailed);
+    if (!(result instanceof Promise)) return this.wrote(bytes);
+    return result.then(() => this.wrote(bytes), this.writeFailed);
+  }
+
+  private wrote(bytes: number): void {
+    this.stats.writeOps++;
+    this.stats.writeBytes += bytes;
   }
 
   private readonly writeFailed = (err: unknown): never => {

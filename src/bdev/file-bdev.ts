@@ -174,24 +174,22 @@ export class FileBdev extends BaseBdev {
     return wanted;
   }
 
-  protected readBlocks(lba: number, blocks: number): Promise<Buffer> {
+  /** On the event loop (sync): the data itself, or a throw; on the threadpool: a promise. */
+  protected readBlocks(lba: number, blocks: number): Buffer | Promise<Buffer> {
     const out = this.readBuffer(blocks * this.blockSize);
     const base = lba * this.blockSize;
-    if (this.useSync()) {
-      try {
-        const started = this.clock();
-        const done = this.preadAll(out, base);
-        this.timed(started, out.length);
-        // Past the end of a file that shrank under us reads as zeroes, not as stale heap bytes.
-        out.fill(0, done);
-        return Promise.resolve(out);
-      } catch (err) {
-        return Promise.reject(
-          fsError(err, `${this.name}: read at ${base}`, MediaStatus.UnrecoveredReadError),
-        );
-      }
+    if (!this.useSync()) return this.readPooled(out, base);
+    let done: number;
+    try {
+      const started = this.clock();
+      done = this.preadAll(out, base);
+      this.timed(started, out.length);
+    } catch (err) {
+      throw fsError(err, `${this.name}: read at ${base}`, MediaStatus.UnrecoveredReadError);
     }
-    return this.readPooled(out, base);
+    // Past the end of a file that shrank under us reads as zeroes, not as stale heap bytes.
+    if (done < out.length) out.fill(0, done);
+    return out;
   }
 
   private async readPooled(out: Buffer, base: number): Promise<Buffer> {
@@ -232,24 +230,21 @@ export class FileBdev extends BaseBdev {
     return out;
   }
 
-  protected writeBlocks(lba: number, data: Buffer, fua: boolean): Promise<void> {
+  /** On the event loop (sync, no FUA): done when it returns, or a throw; otherwise a promise. */
+  protected writeBlocks(lba: number, data: Buffer, fua: boolean): void | Promise<void> {
     const base = lba * this.blockSize;
-    if (this.useSync()) {
-      try {
-        const started = this.clock();
-        for (let done = 0; done < data.length;) {
-          done += writeSync(this.fd, data, done, data.length - done, base + done);
-        }
-        this.timed(started, data.length);
-      } catch (err) {
-        return Promise.reject(
-          fsError(err, `${this.name}: write at ${base}`, MediaStatus.WriteFault),
-        );
+    if (!this.useSync()) return this.writePooled(data, base, fua);
+    try {
+      const started = this.clock();
+      for (let done = 0; done < data.length;) {
+        done += writeSync(this.fd, data, done, data.length - done, base + done);
       }
-      // fdatasync waits for the device: always on the threadpool, never on the event loop.
-      return fua ? this.datasync(`write at ${base}`) : Promise.resolve();
+      this.timed(started, data.length);
+    } catch (err) {
+      throw fsError(err, `${this.name}: write at ${base}`, MediaStatus.WriteFault);
     }
-    return this.writePooled(data, base, fua);
+    // fdatasync waits for the device: always on the threadpool, never on the event loop.
+    if (fua) return this.datasync(`write at ${base}`);
   }
 
   private async writePooled(data: Buffer, base: number, fua: boolean): Promise<void> {

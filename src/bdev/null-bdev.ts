@@ -13,11 +13,11 @@ export class NullBdev extends BaseBdev {
     super(opts);
   }
 
-  protected async readBlocks(_lba: number, blocks: number): Promise<Buffer> {
+  protected readBlocks(_lba: number, blocks: number): Buffer {
     return Buffer.alloc(blocks * this.blockSize);
   }
 
-  protected async writeBlocks(): Promise<void> {}
+  protected writeBlocks(): void {}
   protected async flushAll(): Promise<void> {}
   protected async zeroBlocks(): Promise<void> {}
   protected async deallocateRanges(_ranges: readonly LbaRange[]): Promise<void> {}

@@ -10,6 +10,7 @@ import { decodeDsmCommand, decodeDsmRanges, DSM_RANGE_SIZE } from '../nvme/dsm.j
 import { FUSE_MASK, SQE_CDW12, SQE_DPTR, SQE_FLAGS, SQE_NSID, SQE_OPCODE } from '../nvme/sqe.js';
 import { SGL_LENGTH } from '../nvme/sgl.js';
 import type { LbaRange } from '../bdev/bdev.js';
+import { BaseBdev } from '../bdev/base-bdev.js';
 import type { Subsystem } from './subsystem.js';
 import type { Namespace } from './namespace.js';
 import { MAX_DATA_TRANSFER } from './controller-limits.js';
@@ -28,13 +29,14 @@ import {
 
 /**
  * Runs one I/O command. A request that fails its checks throws (synchronously) and the queue
- * pair maps it to a status; the bdev's own failures reject.
+ * pair maps it to a status; the bdev's own failures throw or reject. A Read or Write whose bdev
+ * completes at once (BaseBdev.readNow/writeNow) is answered at once, with no promise.
  */
 export function handleIoCommand(
   subsystem: Subsystem,
   sqe: Buffer,
   data: Buffer | undefined,
-): Promise<CommandResponse> {
+): CommandResponse | Promise<CommandResponse> {
   const opcode = sqe[SQE_OPCODE];
   if ((sqe[SQE_FLAGS] & FUSE_MASK) !== 0) {
     throw invalidField('fused operations are not supported (Identify FUSES is 0)');
@@ -114,29 +116,41 @@ function payload(data: Buffer | undefined, bytes: number, what: string): Buffer 
   return data;
 }
 
-/** The data path's most frequent command: one bdev promise and one `then`, no async wrapper. */
-function read(subsystem: Subsystem, sqe: Buffer): Promise<CommandResponse> {
+/**
+ * The data path's most frequent command: answered at once when the bdev has the data at once,
+ * else with one `then` on the bdev's promise; no async wrapper either way.
+ */
+function read(subsystem: Subsystem, sqe: Buffer): CommandResponse | Promise<CommandResponse> {
   const { cmd, ns } = dataCommand(subsystem, sqe, 'Read');
-  return ns.bdev.read(cmd.slba, cmd.blocks).then(readResponse);
+  const { bdev } = ns;
+  if (!(bdev instanceof BaseBdev)) return bdev.read(cmd.slba, cmd.blocks).then(readResponse);
+  const data = bdev.readNow(cmd.slba, cmd.blocks);
+  return data instanceof Promise ? data.then(readResponse) : readResponse(data);
 }
 
 /** The bdev's buffer goes to the transport as it is, sent as C2HData without a copy. */
 const readResponse = (data: Buffer): CommandResponse => ({ status: SUCCESS_STATUS, data });
 
-/** As read(): one bdev promise and one `then`. */
+/** As read(): at once when the bdev wrote at once, else one `then` on its promise. */
 function write(
   subsystem: Subsystem,
   sqe: Buffer,
   data: Buffer | undefined,
-): Promise<CommandResponse> {
+): CommandResponse | Promise<CommandResponse> {
   const { cmd, ns, bytes } = dataCommand(subsystem, sqe, 'Write');
-  return ns.bdev
-    .write(cmd.slba, payload(data, bytes, 'Write'), cmd.fua ? FUA : undefined)
-    .then(writeResponse);
+  const { bdev } = ns;
+  const payloadData = payload(data, bytes, 'Write');
+  const opts = cmd.fua ? FUA : undefined;
+  if (!(bdev instanceof BaseBdev))
+    return bdev.write(cmd.slba, payloadData, opts).then(writeResponse);
+  const done = bdev.writeNow(cmd.slba, payloadData, opts);
+  return done instanceof Promise ? done.then(writeResponse) : WRITE_DONE;
 }
 
 const FUA = { fua: true } as const;
-const writeResponse = (): CommandResponse => success();
+/** The answer of every successful Write; nothing downstream modifies a response. */
+const WRITE_DONE: CommandResponse = Object.freeze(success());
+const writeResponse = (): CommandResponse => WRITE_DONE;
 
 /** Compare (NVM CS 1.0, 3.2.2): Compare Failure (SCT 2, SC 85h) on the first differing byte. */
 async function compare(

@@ -84,20 +84,24 @@ export class QueuePair {
   }
 
   /**
-   * The CommandHandler the transport calls, once per command. Not an async function: an I/O
-   * command pays for its bdev's promise and this one, not for a chain of async wrappers.
+   * The CommandHandler the transport calls, once per command. Not an async function: a command
+   * the bdev completes at once (memory, a file on the event loop) is answered at once, with no
+   * promise; any other pays for its bdev's promise and one `then` here.
    */
-  readonly handle = (sqe: Buffer, data: Buffer | undefined): Promise<CommandResponse> => {
+  readonly handle = (
+    sqe: Buffer,
+    data: Buffer | undefined,
+  ): CommandResponse | Promise<CommandResponse> => {
     this.controllerValue?.restartKeepAlive();
     let result: Promise<CommandResponse> | CommandResponse;
     try {
       result = this.dispatch(sqe, data);
     } catch (err) {
-      return Promise.resolve(this.failed(sqe, err));
+      return this.failed(sqe, err);
     }
     return result instanceof Promise
       ? result.then(undefined, (err: unknown) => this.failed(sqe, err))
-      : Promise.resolve(result);
+      : result;
   };
 
   /** A command's error becomes its CQE status, and an Error Information log entry. */

@@ -37,6 +37,7 @@ import {
   writeDataPduHeader,
 } from './pdu.js';
 import { QueueState, TcpQueueCore } from './queue-core.js';
+import { ReusableRxBuffer } from './reusable-rx-buffer.js';
 import { TagTable } from './tag-table.js';
 import { checkIcReq } from './ic-exchange.js';
 import type { CommandHandler, TargetQueueOptions, TargetResponse } from './target-response.js';
@@ -88,6 +89,12 @@ export class TargetQueue extends TcpQueueCore {
   private hostMaxR2T = 1;
   private readonly transfers = new TagTable<Transfer>(MAX_TTAG);
   private readonly maxC2HData: number;
+  /**
+   * Where the socket reads when the listener built it with `onread` (tcp-listener.ts): one
+   * buffer read into again unless a command still holds views of the last read (execute()).
+   */
+  readonly readBuffers: ReusableRxBuffer;
+  private readonly consume = (chunk: Buffer): void => this.onData(chunk);
 
   constructor(
     socket: Socket,
@@ -106,6 +113,12 @@ export class TargetQueue extends TcpQueueCore {
     }
     this.inCapsuleDataSize = opts.inCapsuleDataSize;
     this.maxC2HData = opts.maxC2HData ?? DEFAULT_MAX_C2H_DATA;
+    this.readBuffers = new ReusableRxBuffer(this.reader);
+  }
+
+  /** The socket's `onread` callback: `n` bytes were read into `buf`, which readBuffers gave. */
+  received(buf: Buffer, n: number): void {
+    this.readBuffers.filled(buf, n, this.consume);
   }
 
   /** Installs the command handler (the listener does it before the first PDU can arrive). */
@@ -261,7 +274,8 @@ export class TargetQueue extends TcpQueueCore {
       });
     const t: Transfer = {
       ttag,
-      sqe,
+      // A copy: the SQE waits for H2CData in later reads, and the receive buffer gets reused.
+      sqe: Buffer.from(sqe),
       cid,
       length,
       received: 0,
@@ -340,6 +354,10 @@ export class TargetQueue extends TcpQueueCore {
     this.execute(t.sqe, t.view ?? t.assembled, 0);
   }
 
+  /**
+   * Runs the command handler on views of the receive buffer. An answer given at once (the
+   * common case on a storage node) lets the buffer take the next read; a promise keeps it.
+   */
   private execute(sqe: Buffer, data: Buffer | undefined, c2hLimit: number): void {
     const cid = sqeCid(sqe);
     const handler = this.handler;
@@ -351,6 +369,8 @@ export class TargetQueue extends TcpQueueCore {
       return this.handlerFailed(cid, err);
     }
     if (result instanceof Promise) {
+      // The handler may hold `sqe` and `data` until it settles: keep the bytes they view.
+      this.readBuffers.keep();
       result.then(
         (r) => this.respond(cid, c2hLimit, r),
         (err: unknown) => this.handlerFailed(cid, err),

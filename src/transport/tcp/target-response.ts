@@ -14,7 +14,9 @@ export interface TargetResponse {
 
 /**
  * Called once per command after its host→controller data arrived. Must not throw (a throw or a
- * rejection is answered with Internal Error and logged as a bug).
+ * rejection is answered with Internal Error and logged as a bug). `sqe` and `data` are views of
+ * the connection's receive buffer: a handler that returns a promise may hold them until it
+ * settles; one that answers at once must copy what it keeps, and answer with no view of them.
  */
 export type CommandHandler = (
   sqe: Buffer,

@@ -124,3 +124,28 @@ describe('MemoryBdev geometry', () => {
     );
   });
 });
+
+describe('MemoryBdev synchronous completion (readNow/writeNow)', () => {
+  it('answers at once, across chunk boundaries, and counts like read()/write()', () => {
+    const bdev = new MemoryBdev({ name: 'm', blockSize: 512, blockCount: 4096 });
+    const perChunk = MEMORY_CHUNK_BYTES / 512;
+    const data = patternBlocks(perChunk - 8, 16, 512);
+    expect(bdev.writeNow(perChunk - 8, data)).toBeUndefined();
+    const read = bdev.readNow(perChunk - 10, 20);
+    expect(read).toBeInstanceOf(Buffer);
+    const bytes = read as Buffer;
+    expect(bytes.subarray(0, 2 * 512).equals(Buffer.alloc(2 * 512))).toBe(true);
+    expect(bytes.subarray(2 * 512, 18 * 512).equals(data)).toBe(true);
+    expect(bytes.subarray(18 * 512).equals(Buffer.alloc(2 * 512))).toBe(true);
+    expect(bdev.stats.writeOps).toBe(1);
+    expect(bdev.stats.readOps).toBe(1);
+    expect(bdev.stats.readBytes).toBe(20 * 512);
+  });
+
+  it('throws an NvmeStatusError at once for a bad request, counted as an error', () => {
+    const bdev = new MemoryBdev({ name: 'm', blockSize: 512, blockCount: 16 });
+    expect(() => bdev.readNow(10, 8)).toThrow(NvmeStatusError);
+    expect(() => bdev.writeNow(0, Buffer.alloc(100))).toThrow(NvmeStatusError);
+    expect(bdev.stats.errors).toBe(2);
+  });
+});

@@ -118,7 +118,7 @@ describe('controller state machine', () => {
   it('an AER is held and completes with Namespace Attribute Changed when a namespace is added', async () => {
     const { qp } = await adminQueue(target, NQN);
     let done = false;
-    const held = qp.handle(AER(), undefined).then((r) => ((done = true), r));
+    const held = Promise.resolve(qp.handle(AER(), undefined)).then((r) => ((done = true), r));
     await new Promise((r) => setImmediate(r));
     expect(done).toBe(false);
     sub.addNamespace(new MemoryBdev({ name: 'n2', blockSize: 512, blockCount: 8 }), { nsid: 7 });
@@ -140,7 +140,7 @@ describe('controller state machine', () => {
     sub.addNamespace(new MemoryBdev({ name: 'a', blockSize: 512, blockCount: 8 }), { nsid: 2 });
     expect((await first).status).toBe(0);
     let done = false;
-    const second = qp.handle(AER(), undefined).then((r) => ((done = true), r));
+    const second = Promise.resolve(qp.handle(AER(), undefined)).then((r) => ((done = true), r));
     sub.addNamespace(new MemoryBdev({ name: 'b', blockSize: 512, blockCount: 8 }), { nsid: 3 });
     await new Promise((r) => setImmediate(r));
     expect(done).toBe(false);
@@ -162,7 +162,7 @@ describe('controller state machine', () => {
     await qp.handle(sqe({ opcode: 0x09, cdw10: 0x0b, cdw11: 0 }), undefined);
     expect((await qp.handle(sqe({ opcode: 0x0a, cdw10: 0x0b }), undefined)).dw0).toBe(0);
     let done = false;
-    void qp.handle(AER(), undefined).then(() => (done = true));
+    void Promise.resolve(qp.handle(AER(), undefined)).then(() => (done = true));
     sub.addNamespace(new MemoryBdev({ name: 'q', blockSize: 512, blockCount: 8 }));
     await new Promise((r) => setImmediate(r));
     expect(done).toBe(false);

@@ -22,9 +22,10 @@ function pattern(bytes: number, seed: number): Buffer {
 class RecordingBdev extends MemoryBdev {
   fuaWrites: boolean[] = [];
   flushes = 0;
-  override async write(lba: number, data: Buffer, opts?: WriteOptions): Promise<void> {
+  /** What the target calls (write() is writeNow() as a promise). */
+  override writeNow(lba: number, data: Buffer, opts?: WriteOptions): void | Promise<void> {
     this.fuaWrites.push(opts?.fua ?? false);
-    return super.write(lba, data, opts);
+    return super.writeNow(lba, data, opts);
   }
   override async flush(): Promise<void> {
     this.flushes++;

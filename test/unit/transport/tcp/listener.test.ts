@@ -108,3 +108,30 @@ it('rejects connect with a clear error when nothing listens', async () => {
     message: expect.stringMatching(/ECONNREFUSED/),
   });
 });
+
+it('reads into reused memory, yet data an unsettled command holds survives later reads', async () => {
+  const held: { data: Buffer; release(): void }[] = [];
+  const syncBuffers = new Set<ArrayBufferLike>();
+  const { q } = await serve((sqe, data) => {
+    if (sqe.readUInt32LE(40) === 0) {
+      // Holds its in-capsule data (a view of the receive buffer) until released.
+      return new Promise((resolve) => {
+        held.push({ data: data!, release: () => resolve({ status: 0 }) });
+      });
+    }
+    syncBuffers.add(data!.buffer);
+    return { status: 0 };
+  });
+  const first = q.submit(rwSqe(0x01, 0, 8), { data: pattern(8 * BLOCK, 1) });
+  await new Promise((r) => setTimeout(r, 20));
+  for (let i = 1; i <= 64; i++) {
+    const r = await q.submit(rwSqe(0x01, i, 8), { data: pattern(8 * BLOCK, 100 + i) });
+    expect(r.cqe.readUInt16LE(14)).toBe(0);
+  }
+  expect(held).toHaveLength(1);
+  expect(held[0].data).toEqual(pattern(8 * BLOCK, 1));
+  // One command at a time, each answered at once: every read went into the same memory.
+  expect(syncBuffers.size).toBe(1);
+  held[0].release();
+  expect((await first).cqe.readUInt16LE(14)).toBe(0);
+});
