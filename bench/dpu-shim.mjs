@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The DPU's benchmark (issue 4): real fio --ioengine=nbd through nvmf-dpu's NBD shim, on a single
-// remote namespace and on a 3-way mirror over a farm of nvmf-target nodes, next to fio on
-// `nbdkit memory` in the same run: 4 KiB random read and write at QD1 and QD32. The aim: the
+// remote namespace and on a 3-way mirror over a farm of nvmf-target nodes (file-backed, and
+// memory-backed like for like with the reference), next to fio on `nbdkit memory` in the same run: 4 KiB random read and write at QD1 and QD32. The aim: the
 // mirror at QD32 reaches half of nbdkit's IOPS for reads and a third for writes.
 // Writes its section of bench/RESULTS.md between the dpu-shim markers, leaving the rest as it is.
 //
-//   node bench/dpu-shim.mjs [--runtime=SECONDS (10)] [--out=FILE] [--stdout]
+//   node bench/dpu-shim.mjs [--runtime=SECONDS (10)] [--rounds=N (1)] [--out=FILE] [--stdout]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -33,6 +33,11 @@ const BEGIN = '<!-- dpu-shim:begin -->';
 const END = '<!-- dpu-shim:end -->';
 
 const { args, runtime: RUNTIME, out: OUT } = benchOptions();
+/** Rounds per workload and target (`--rounds=N`); each figure is the median-IOPS round. */
+const ROUNDS = Number(args.rounds ?? 1);
+const NBDKIT = 'nbdkit memory';
+const MIRROR_FILE = 'DPU mirror ×3 (file nodes)';
+const MIRROR_MEM = 'DPU mirror ×3 (memory nodes)';
 const tmp = mkdtempSync(join(os.tmpdir(), 'nvmf-dpu-shim-bench-'));
 const children = new Set();
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -166,8 +171,8 @@ const timedJob = (name, uri, rw, depth) => [
   '--time_based',
 ];
 
-/** The four workloads against one NBD URI; `dpuPid`/`nodePids` are measured for CPU per I/O. */
-function suite(name, uri, dpuPid, nodePids) {
+/** Writes the working set once, so that reads find data on every target. */
+function fill(uri) {
   run('fio', [
     '--name=fill',
     '--ioengine=nbd',
@@ -179,71 +184,122 @@ function suite(name, uri, dpuPid, nodePids) {
     '--output-format=json',
     `--output=${join(tmp, 'fill.json')}`,
   ]);
-  return WORKLOADS.map((w) => {
-    const out = join(tmp, `${name}-${w.rw}-${w.depth}.json`.replace(/\W+/g, '-'));
-    const dpu0 = dpuPid ? cpuSeconds(dpuPid) : 0;
-    const nodes0 = cpuOf(nodePids);
-    run('fio', [...timedJob(w.rw, uri, w.rw, w.depth), '--output-format=json', `--output=${out}`]);
-    const f = figures(out, w.rw);
-    f.dpuUsPerIo = dpuPid ? ((cpuSeconds(dpuPid) - dpu0) * US_PER_S) / f.ios : NaN;
-    f.nodesUsPerIo = ((cpuOf(nodePids) - nodes0) * US_PER_S) / f.ios;
-    log(`${name} ${w.label}: ${f.iops.toFixed(0)} IOPS, p99 ${f.p99Us.toFixed(0)} µs`);
-    return { target: name, ...w, f };
-  });
 }
 
-async function main() {
-  const load0 = os.loadavg();
-  const started = new Date();
-  const farmDir = join(tmp, 'farm');
+/** One fio run of workload `w` against `target`, with the CPU per I/O of its processes. */
+function measure(target, w, round) {
+  const out = join(tmp, `${target.name}-${w.rw}-${w.depth}-${round}.json`.replace(/\W+/g, '-'));
+  const dpu0 = target.dpuPid ? cpuSeconds(target.dpuPid) : 0;
+  const nodes0 = cpuOf(target.nodePids);
+  run('fio', [
+    ...timedJob(w.rw, target.uri, w.rw, w.depth),
+    '--output-format=json',
+    `--output=${out}`,
+  ]);
+  const f = figures(out, w.rw);
+  f.dpuUsPerIo = target.dpuPid ? ((cpuSeconds(target.dpuPid) - dpu0) * US_PER_S) / f.ios : NaN;
+  f.nodesUsPerIo = ((cpuOf(target.nodePids) - nodes0) * US_PER_S) / f.ios;
+  log(
+    `${target.name} ${w.label} #${round + 1}: ${f.iops.toFixed(0)} IOPS, p99 ${f.p99Us.toFixed(0)} µs`,
+  );
+  return f;
+}
+
+/**
+ * Every workload on every target, interleaved: for each workload, round after round, the targets
+ * one after the other, so that nbdkit and the DPU see the same machine within seconds of each
+ * other. Each target's figure is its median-IOPS run of the rounds.
+ */
+function interleaved(targets) {
+  const results = [];
+  for (const w of WORKLOADS) {
+    const runs = new Map(targets.map((t) => [t.name, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of targets) runs.get(t.name).push(measure(t, w, round));
+    }
+    for (const t of targets) {
+      const sorted = runs.get(t.name).sort((a, b) => a.iops - b.iops);
+      results.push({ target: t.name, ...w, f: sorted[Math.floor(sorted.length / 2)] });
+    }
+  }
+  return results;
+}
+
+function farmUp(dir, backing) {
   run(process.execPath, [
     BIN('nvmf-farm'),
     'up',
     '--nodes',
     String(NODES),
     '--dir',
-    farmDir,
+    dir,
     '--base-port',
     '0',
     '--size',
     NODE_SIZE,
+    '--backing',
+    backing,
   ]);
-  const farm = JSON.parse(readFileSync(join(farmDir, 'farm.json'), 'utf8'));
-  const nodePids = farm.nodes.map((n) => n.pid);
-  const results = [];
+  return JSON.parse(readFileSync(join(dir, 'farm.json'), 'utf8'));
+}
+
+const mirrorArgs = (farmDir, stateDir) => [
+  '--farm',
+  join(farmDir, 'farm.json'),
+  '--layout',
+  'mirror',
+  '--state-dir',
+  stateDir,
+];
+
+async function main() {
+  const load0 = os.loadavg();
+  const started = new Date();
+  const fileFarmDir = join(tmp, 'farm');
+  const memFarmDir = join(tmp, 'farm-mem');
   let profile = [];
+  let results;
   try {
+    const fileFarm = farmUp(fileFarmDir, 'file');
+    const memFarm = farmUp(memFarmDir, 'memory');
     const port = await freePort();
     const nbdkit = await startNbdkit(port);
-    results.push(...suite('nbdkit memory', `nbd://127.0.0.1:${port}`, undefined, [nbdkit.pid]));
-    await stopChild(nbdkit);
-
-    const node1 = farm.nodes[0];
+    const node1 = fileFarm.nodes[0];
     const single = await startDpu([
       '--connect',
       `tcp://127.0.0.1:${node1.port}/${node1.subnqn}`,
       '--layout',
       'single',
     ]);
-    results.push(...suite('DPU single', single.uri, single.child.pid, [node1.pid]));
-    await stopChild(single.child);
-
-    const mirrorArgs = [
-      '--farm',
-      join(farmDir, 'farm.json'),
-      '--layout',
-      'mirror',
-      '--state-dir',
-      join(tmp, 'dpu'),
+    const mirror = await startDpu(mirrorArgs(fileFarmDir, join(tmp, 'dpu')));
+    const memMirror = await startDpu(mirrorArgs(memFarmDir, join(tmp, 'dpu-mem')));
+    const targets = [
+      { name: NBDKIT, uri: `nbd://127.0.0.1:${port}`, nodePids: [nbdkit.pid] },
+      { name: 'DPU single', uri: single.uri, dpuPid: single.child.pid, nodePids: [node1.pid] },
+      {
+        name: MIRROR_FILE,
+        uri: mirror.uri,
+        dpuPid: mirror.child.pid,
+        nodePids: fileFarm.nodes.map((n) => n.pid),
+      },
+      {
+        name: MIRROR_MEM,
+        uri: memMirror.uri,
+        dpuPid: memMirror.child.pid,
+        nodePids: memFarm.nodes.map((n) => n.pid),
+      },
     ];
-    const mirror = await startDpu(mirrorArgs);
-    results.push(...suite('DPU mirror ×3', mirror.uri, mirror.child.pid, nodePids));
-    await stopChild(mirror.child);
+    for (const t of targets) fill(t.uri);
+    results = interleaved(targets);
+    for (const c of [nbdkit, single.child, mirror.child, memMirror.child]) await stopChild(c);
 
     // Where the mirror DPU spends its CPU, from a separate profiled run (the profiler's own cost
     // stays out of the figures above).
     const profDir = join(tmp, 'prof');
-    const profiled = await startDpu(mirrorArgs, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+    const profiled = await startDpu(mirrorArgs(fileFarmDir, join(tmp, 'dpu')), [
+      '--cpu-prof',
+      `--cpu-prof-dir=${profDir}`,
+    ]);
     for (const rw of ['randread', 'randwrite']) {
       run('fio', timedJob(`prof-${rw}`, profiled.uri, rw, PROFILE_DEPTH));
     }
@@ -256,7 +312,9 @@ async function main() {
       );
     }
   } finally {
-    spawnSync(process.execPath, [BIN('nvmf-farm'), 'down', '--dir', farmDir], { stdio: 'ignore' });
+    for (const dir of [fileFarmDir, memFarmDir]) {
+      spawnSync(process.execPath, [BIN('nvmf-farm'), 'down', '--dir', dir], { stdio: 'ignore' });
+    }
   }
   return { started, load0, load1: os.loadavg(), results, profile };
 }
@@ -265,18 +323,19 @@ const fmt = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 
 function markdown({ started, load0, load1, results, profile }) {
   const get = (target, label) => results.find((r) => r.target === target && r.label === label)?.f;
-  const ratio = (label) => get('DPU mirror ×3', label).iops / get('nbdkit memory', label).iops;
-  const readRatio = ratio('4 KiB randread QD32');
-  const writeRatio = ratio('4 KiB randwrite QD32');
+  const ratio = (mirror, label) => get(mirror, label).iops / get(NBDKIT, label).iops;
   const verdict = (r, aim) =>
     `${r.toFixed(2)} × nbdkit (aim ≥ ${aim.toFixed(2)}: ${r >= aim ? 'met' : `missed by ${((1 - r / aim) * PERCENT).toFixed(0)} %`})`;
+  const verdicts = (mirror) =>
+    `random read ${verdict(ratio(mirror, '4 KiB randread QD32'), AIM_READ)}; random write ${verdict(ratio(mirror, '4 KiB randwrite QD32'), AIM_WRITE)}`;
   return [
     BEGIN,
     '## DPU: fio through the NBD shim, single namespace and mirror, next to nbdkit (issue 4)',
     '',
-    `Produced by \`node bench/dpu-shim.mjs\` on ${started.toISOString()}, ${RUNTIME} s per run; load average ${load0[0].toFixed(2)} at start, ${load1[0].toFixed(2)} at end on ${os.cpus().length} CPUs.`,
-    `Storage: a farm of ${NODES} \`nvmf-target\` processes (file-backed ${NODE_SIZE} namespaces, 512-byte blocks) on loopback;`,
-    `\`nvmf-dpu\` serves NBD on loopback; every job uses the first ${WORKING_SET} of the device, written once before the runs.`,
+    `Produced by \`node bench/dpu-shim.mjs${ROUNDS > 1 ? ` --rounds=${ROUNDS}` : ''}\` on ${started.toISOString()}, ${RUNTIME} s per run; load average ${load0[0].toFixed(2)} at start, ${load1[0].toFixed(2)} at end on ${os.cpus().length} CPUs.`,
+    `Storage: two farms of ${NODES} \`nvmf-target\` processes on loopback, one with file-backed ${NODE_SIZE} namespaces (the default, \`--file-io auto\`), one with memory-backed ones (\`--backing memory\`, like for like with \`nbdkit memory\`), 512-byte blocks;`,
+    `one \`nvmf-dpu\` per target serves NBD on loopback; every job uses the first ${WORKING_SET} of the device, written once before the runs.`,
+    `The runs are interleaved: for each workload, ${ROUNDS > 1 ? `${ROUNDS} rounds of ` : ''}nbdkit, then each DPU target, one after the other${ROUNDS > 1 ? '; each row is the median-IOPS round' : ''}.`,
     '',
     '| target | workload | IOPS | mean clat (µs) | p99 clat (µs) | DPU CPU µs/IO | storage nodes CPU µs/IO (server for nbdkit) |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
@@ -285,7 +344,9 @@ function markdown({ started, load0, load1, results, profile }) {
         `| ${r.target} | ${r.label} | ${fmt(r.f.iops)} | ${fmt(r.f.meanUs, 1)} | ${fmt(r.f.p99Us, 1)} | ${fmt(r.f.dpuUsPerIo, 1)} | ${fmt(r.f.nodesUsPerIo, 1)} |`,
     ),
     '',
-    `Mirror at QD32: random read ${verdict(readRatio, AIM_READ)}; random write ${verdict(writeRatio, AIM_WRITE)}.`,
+    `Mirror at QD32 over file-backed nodes: ${verdicts(MIRROR_FILE)}.`,
+    '',
+    `Mirror at QD32 over memory-backed nodes: ${verdicts(MIRROR_MEM)}.`,
     '',
     `Where nvmf-dpu spends its busy CPU time (self time, idle excluded) serving the mirror at QD32, random read then random write, ${RUNTIME} s each, from \`node --cpu-prof\`:`,
     '',
@@ -297,10 +358,10 @@ function markdown({ started, load0, load1, results, profile }) {
     '',
     'Commands (PORT and paths from the run):',
     '```',
-    `nvmf-farm up --nodes ${NODES} --dir DIR --base-port 0 --size ${NODE_SIZE}`,
+    `nvmf-farm up --nodes ${NODES} --dir DIR --base-port 0 --size ${NODE_SIZE} --backing file|memory`,
     `nbdkit -f -i 127.0.0.1 -p PORT memory ${NBDKIT_SIZE}`,
     'nvmf-dpu --connect tcp://127.0.0.1:NODE1PORT/NODE1NQN --layout single --nbd-listen 127.0.0.1:0',
-    'nvmf-dpu --farm DIR/farm.json --layout mirror --state-dir STATE --nbd-listen 127.0.0.1:0',
+    'nvmf-dpu --farm DIR/farm.json --layout mirror --state-dir STATE --nbd-listen 127.0.0.1:0   # one per farm',
     `fio --name=fill --ioengine=nbd --uri=URI --rw=write --bs=1M --iodepth=8 --size=${WORKING_SET}`,
     `fio --name=JOB --ioengine=nbd --uri=URI --rw=randread|randwrite --bs=4k --iodepth=1|32 --size=${WORKING_SET} --runtime=${RUNTIME} --time_based --output-format=json`,
     '```',
