@@ -3,7 +3,8 @@
  * exchanges the association runs (Property Get/Set, Identify, Set Features, log page probes).
  * Every builder returns a fresh 64-byte SQE: the transport fills CID and SGL1 in place.
  */
-import { encodeSqe } from '../nvme/sqe.js';
+import { SQE_SIZE, encodeSqe } from '../nvme/sqe.js';
+import { SmallBuffers } from '../transport/tcp/small-buffers.js';
 import { encodeIoCommand, IO_MAX_BLOCKS } from '../nvme/io-command.js';
 import {
   FeatureId,
@@ -317,11 +318,14 @@ export const keepAliveCommand = (): Buffer => encodeSqe({ opcode: AdminOpcode.Ke
 
 // ---- NVM I/O --------------------------------------------------------------------------------------
 
+/** Where the data path's SQEs live (small-buffers.ts: a view of a slab, not an ArrayBuffer each). */
+const sqes = new SmallBuffers();
+
 export const readCommand = (nsid: number, lba: number, blocks: number): Buffer =>
-  encodeIoCommand({ opcode: IoOpcode.Read, nsid, slba: lba, blocks });
+  encodeIoCommand({ opcode: IoOpcode.Read, nsid, slba: lba, blocks }, sqes.take(SQE_SIZE));
 
 export const writeCommand = (nsid: number, lba: number, blocks: number, fua: boolean): Buffer =>
-  encodeIoCommand({ opcode: IoOpcode.Write, nsid, slba: lba, blocks, fua });
+  encodeIoCommand({ opcode: IoOpcode.Write, nsid, slba: lba, blocks, fua }, sqes.take(SQE_SIZE));
 
 export const writeZeroesCommand = (nsid: number, lba: number, blocks: number): Buffer =>
   encodeIoCommand({ opcode: IoOpcode.WriteZeroes, nsid, slba: lba, blocks });

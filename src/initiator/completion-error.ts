@@ -127,6 +127,13 @@ const STATUS_NAMES = new Map<number, string>([
 const SCT_NAMES = ['generic', 'command specific', 'media and data integrity', 'path related'];
 
 /** "Invalid Field in Command (sct 0x0, sc 0x02)" — the spec's name when known, always the codes. */
+/**
+ * What a command is, for messages: a string, or an object that builds it only when a message
+ * needs it (the data path's commands, whose description would otherwise be formatted for
+ * every I/O and almost never read).
+ */
+export type What = string | { toString(): string };
+
 export function describeStatus(sct: number, sc: number): string {
   const name = STATUS_NAMES.get(key(sct, sc));
   const codes = `sct 0x${sct.toString(16)}, sc 0x${sc.toString(16).padStart(2, '0')}`;
@@ -137,13 +144,13 @@ export function describeStatus(sct: number, sc: number): string {
  * The error for a CQE with a non-zero status: `what` names the command and where it went, e.g.
  * "Read nsid 1 lba 8+16 on nqn.…". Keeps SCT, SC and DNR so callers can decide on retries.
  */
-export function completionError(cqe: Buffer, what: string): NvmeStatusError {
+export function completionError(cqe: Buffer, what: What): NvmeStatusError {
   const { sct, sc, dnr } = decodeCqe(cqe);
   return new NvmeStatusError(sct, sc, `${what} failed: ${describeStatus(sct, sc)}`, dnr);
 }
 
 /** In-flight command whose connection was lost: transient, retryable elsewhere or later. */
-export const connectionLostError = (what: string, cause: string): NvmeStatusError =>
+export const connectionLostError = (what: What, cause: string): NvmeStatusError =>
   new NvmeStatusError(
     StatusCodeType.Generic,
     GenericStatus.TransientTransportError,
@@ -152,7 +159,7 @@ export const connectionLostError = (what: string, cause: string): NvmeStatusErro
   );
 
 /** Command the host gave up on after its timeout (Linux completes these as Host Aborted). */
-export const commandTimeoutError = (what: string, ms: number): NvmeStatusError =>
+export const commandTimeoutError = (what: What, ms: number): NvmeStatusError =>
   new NvmeStatusError(
     StatusCodeType.PathRelated,
     PathStatus.CommandAbortedByHost,

@@ -18,8 +18,8 @@ import { EventEmitter } from 'node:events';
 import pino, { type Logger } from 'pino';
 import { DISCOVERY_NQN } from '../nvme/nqn.js';
 import { Association, type NamespaceInfo } from './association.js';
-import type { Completion, SubmitIo } from './queue-pair.js';
-import { notLiveError } from './completion-error.js';
+import type { Completion, CompletionCallback, SubmitIo } from './queue-pair.js';
+import { notLiveError, type What } from './completion-error.js';
 import { RequeueGate } from './requeue-gate.js';
 import { DeadlineSweep, KeepAliveTimer } from './controller-timers.js';
 import { NvmeStatusError, StatusCodeType, GenericStatus, PathStatus } from '../nvme/status.js';
@@ -174,7 +174,7 @@ export class HostController extends EventEmitter<HostControllerEvents> {
    * Submits an I/O command on the next I/O queue (round robin). Unless live it fails at once, or
    * with fastIoFailTmoMs waits for the reconnect; see the header for retries.
    */
-  ioCommand(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion> {
+  ioCommand(sqe: Buffer, io: SubmitIo | undefined, what: What): Promise<Completion> {
     const requeue = this.opt.fastIoFailTmoMs > 0;
     if (this.current === 'live' && this.assoc) {
       if (this.assoc.io.length === 0) return Promise.reject(this.noIoQueues(what));
@@ -185,12 +185,34 @@ export class HostController extends EventEmitter<HostControllerEvents> {
     return this.retry(undefined, sqe, io, what, 0);
   }
 
-  private noIoQueues(what: string) {
-    return this.notLive(`${what} (no I/O queues were granted)`);
+  /**
+   * ioCommand() for the data path, with the outcome going to `done` (once, never synchronously):
+   * a live controller without requeueing hands it straight to an I/O queue's callback form, so
+   * the command costs no promise; anything else takes ioCommand() and reports its outcome.
+   */
+  ioCommandWithCallback(
+    sqe: Buffer,
+    io: SubmitIo | undefined,
+    what: What,
+    done: CompletionCallback,
+  ): void {
+    const assoc = this.assoc;
+    if (this.current === 'live' && assoc && assoc.io.length > 0 && this.opt.fastIoFailTmoMs <= 0) {
+      assoc.io[this.rr++ % assoc.io.length].submitWithCallback(sqe, io, what, done);
+      return;
+    }
+    this.ioCommand(sqe, io, what).then(
+      (c) => done(null, c),
+      (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  private noIoQueues(what: What) {
+    return this.notLive(`${String(what)} (no I/O queues were granted)`);
   }
 
   /** The next I/O queue, round robin; throws (inside `retry`) when none was granted. */
-  private ioQueue(what: string) {
+  private ioQueue(what: What) {
     const queues = this.assoc!.io;
     if (queues.length === 0) throw this.noIoQueues(what);
     return queues[this.rr++ % queues.length];
@@ -201,7 +223,7 @@ export class HostController extends EventEmitter<HostControllerEvents> {
     err: unknown,
     sqe: Buffer,
     io: SubmitIo | undefined,
-    what: string,
+    what: What,
     attempt: number,
   ): Promise<Completion> {
     for (;;) {
@@ -230,9 +252,9 @@ export class HostController extends EventEmitter<HostControllerEvents> {
     );
   }
 
-  private notLive(what: string) {
+  private notLive(what: What) {
     return notLiveError(
-      `${what} on ${this.subnqn}`,
+      `${String(what)} on ${this.subnqn}`,
       this.current === 'connecting' ? 'reconnecting' : 'deleted',
       this.current === 'connecting',
     );

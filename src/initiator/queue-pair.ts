@@ -12,7 +12,12 @@ import { SQE_OPCODE, SQE_NSID, SQE_FCTYPE, SQE_CDW10, SQE_CDW11, SQE_CDW12 } fro
 import { FABRICS_OPCODE, IoOpcode } from '../nvme/opcodes.js';
 import { IO_SLBA, IO_NLB_MASK } from '../nvme/io-command.js';
 import { readU64 } from '../nvme/codec.js';
-import { completionError, connectionLostError, commandTimeoutError } from './completion-error.js';
+import {
+  completionError,
+  connectionLostError,
+  commandTimeoutError,
+  type What,
+} from './completion-error.js';
 
 /** NVM commands with SLBA in CDW10-11 and NLB in CDW12 (NVM Command Set 1.0, 3.2). */
 const LBA_OPCODES: ReadonlySet<number> = new Set([
@@ -40,15 +45,21 @@ export interface Completion {
 interface Pending {
   sqe: Buffer;
   io: SubmitIo | undefined;
-  what: string;
+  what: What;
   /** This command's timeout in ms (0 = none); the pair's default unless the caller set one. */
   timeoutMs: number;
   deadline: number;
   started: boolean;
   settled: boolean;
-  resolve(c: Completion): void;
-  reject(err: Error): void;
+  /** The one outcome: the completion of a successful command, or why it failed. */
+  done: CompletionCallback;
 }
+
+/**
+ * How a command submitted with submitWithCallback() ends: exactly once, never synchronously,
+ * with the completion or with the error submit() would reject with.
+ */
+export type CompletionCallback = (err: Error | null, c?: Completion) => void;
 
 export interface QueuePairOptions {
   qid: number;
@@ -109,27 +120,48 @@ export class QueuePair {
   submit(
     sqe: Buffer,
     io: SubmitIo | undefined,
-    what: string,
+    what: What,
     timeoutMs = this.timeoutMs,
   ): Promise<Completion> {
-    if (this.failure !== undefined) {
-      return Promise.reject(connectionLostError(what, this.failure));
-    }
     return new Promise<Completion>((resolve, reject) => {
-      const p: Pending = {
+      this.submitWithCallback(
         sqe,
         io,
         what,
+        (err, c) => (err ? reject(err) : resolve(c!)),
         timeoutMs,
-        deadline: 0,
-        started: false,
-        settled: false,
-        resolve,
-        reject,
-      };
-      if (this.outstanding.size < this.maxOutstanding) this.start(p);
-      else this.waiting.push(p);
+      );
     });
+  }
+
+  /**
+   * submit() for the data path: the outcome goes to `done` instead of a promise of its own, so
+   * that a caller joining several commands (a mirror write) pays for no promise per command.
+   */
+  submitWithCallback(
+    sqe: Buffer,
+    io: SubmitIo | undefined,
+    what: What,
+    done: CompletionCallback,
+    timeoutMs = this.timeoutMs,
+  ): void {
+    if (this.failure !== undefined) {
+      const err = connectionLostError(what, this.failure);
+      queueMicrotask(() => done(err));
+      return;
+    }
+    const p: Pending = {
+      sqe,
+      io,
+      what,
+      timeoutMs,
+      deadline: 0,
+      started: false,
+      settled: false,
+      done,
+    };
+    if (this.outstanding.size < this.maxOutstanding) this.start(p);
+    else this.waiting.push(p);
   }
 
   private start(p: Pending): void {
@@ -140,14 +172,14 @@ export class QueuePair {
     this.queue.send(p.sqe, p.io, (err, c) => {
       if (err) {
         if (this.finish(p)) {
-          p.reject(err instanceof NvmeStatusError ? err : connectionLostError(p.what, err.message));
+          p.done(err instanceof NvmeStatusError ? err : connectionLostError(p.what, err.message));
         }
         return;
       }
       if (this.tracing) this.trace(p, c!.cqe);
       if (this.finish(p)) {
-        if (cqeOk(c!.cqe)) p.resolve(c!);
-        else p.reject(completionError(c!.cqe, p.what));
+        if (cqeOk(c!.cqe)) p.done(null, c);
+        else p.done(completionError(c!.cqe, p.what));
       }
     });
   }
@@ -207,9 +239,12 @@ export class QueuePair {
       if (p.deadline > now || p.settled) continue;
       p.settled = true;
       this.outstanding.delete(p);
-      this.log.warn({ qid: this.qid, what: p.what, timeoutMs: p.timeoutMs }, 'command timeout');
-      p.reject(commandTimeoutError(p.what, p.timeoutMs));
-      this.reportFault(`${p.what} timed out after ${p.timeoutMs} ms`);
+      this.log.warn(
+        { qid: this.qid, what: String(p.what), timeoutMs: p.timeoutMs },
+        'command timeout',
+      );
+      p.done(commandTimeoutError(p.what, p.timeoutMs));
+      this.reportFault(`${String(p.what)} timed out after ${p.timeoutMs} ms`);
     }
   }
 
@@ -224,7 +259,7 @@ export class QueuePair {
     for (const p of all) {
       if (p.settled) continue;
       p.settled = true;
-      p.reject(connectionLostError(p.what, reason));
+      p.done(connectionLostError(p.what, reason));
     }
     this.reportFault(reason);
   }

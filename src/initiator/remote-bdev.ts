@@ -13,7 +13,8 @@ import {
   checkRange,
   blocksOf,
 } from '../bdev/bdev.js';
-import type { Completion, SubmitIo } from './queue-pair.js';
+import type { Completion, CompletionCallback, SubmitIo } from './queue-pair.js';
+import type { What } from './completion-error.js';
 import { NvmeStatusError, StatusCodeType, GenericStatus } from '../nvme/status.js';
 import type { NamespaceInfo } from './association.js';
 import {
@@ -34,7 +35,14 @@ import {
 export interface RemoteNamespaceHost {
   readonly subnqn: string;
   readonly maxTransferBytes: number;
-  ioCommand(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion>;
+  ioCommand(sqe: Buffer, io: SubmitIo | undefined, what: What): Promise<Completion>;
+  /** ioCommand() with a callback instead of a promise (HostController has it). */
+  ioCommandWithCallback?(
+    sqe: Buffer,
+    io: SubmitIo | undefined,
+    what: What,
+    done: CompletionCallback,
+  ): void;
   adminCommand(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion>;
   close(): Promise<void>;
 }
@@ -116,7 +124,7 @@ export class RemoteBdev implements Bdev {
 
   private async readChunk(lba: number, blocks: number): Promise<Buffer> {
     const length = blocks * this.blockSize;
-    const what = `Read ${this.name} lba ${lba}+${blocks}`;
+    const what = new IoWhat('Read', this.name, lba, blocks);
     const { data } = await this.controller.ioCommand(
       readCommand(this.nsid, lba, blocks),
       { readLength: length },
@@ -126,7 +134,7 @@ export class RemoteBdev implements Bdev {
       throw new NvmeStatusError(
         StatusCodeType.Generic,
         GenericStatus.DataTransferError,
-        `${what} returned ${data?.length ?? 0} bytes, expected ${length}`,
+        `${what.toString()} returned ${data?.length ?? 0} bytes, expected ${length}`,
         false,
       );
     }
@@ -172,7 +180,7 @@ export class RemoteBdev implements Bdev {
         .ioCommand(
           writeCommand(this.nsid, lba, blocks, fua),
           { data },
-          this.describeWrite(lba, blocks),
+          new IoWhat('Write', this.name, lba, blocks),
         )
         .then(() => {
           this.stats.writeOps++;
@@ -182,8 +190,49 @@ export class RemoteBdev implements Bdev {
     return this.writeSplit(lba, data, blocks, fua);
   }
 
-  private describeWrite(lba: number, blocks: number): string {
-    return `Write ${this.name} lba ${lba}+${blocks}`;
+  /**
+   * write() with the outcome going to `done` (once, never synchronously; null on success): the
+   * mirror's data path, where a one-command write then costs no promise at any layer. Other
+   * writes take write() and report its outcome.
+   */
+  writeWithCallback(
+    lba: number,
+    data: Buffer,
+    opts: WriteOptions,
+    done: (err: Error | null) => void,
+  ): void {
+    const host = this.controller;
+    const blocks = data.length / this.blockSize;
+    if (
+      !host.ioCommandWithCallback ||
+      !Number.isInteger(blocks) ||
+      blocks === 0 ||
+      blocks > this.maxBlocksPerCommand ||
+      !Number.isSafeInteger(lba) ||
+      lba < 0 ||
+      lba + blocks > this.blockCount
+    ) {
+      this.write(lba, data, opts).then(
+        () => done(null),
+        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+      );
+      return;
+    }
+    host.ioCommandWithCallback(
+      writeCommand(this.nsid, lba, blocks, opts.fua ?? false),
+      { data },
+      new IoWhat('Write', this.name, lba, blocks),
+      (err) => {
+        if (err) {
+          this.stats.errors++;
+          done(err);
+          return;
+        }
+        this.stats.writeOps++;
+        this.stats.writeBytes += data.length;
+        done(null);
+      },
+    );
   }
 
   /** A write larger than one command: commands of MDTS each, all sent at once. */
@@ -198,7 +247,7 @@ export class RemoteBdev implements Bdev {
           this.controller.ioCommand(
             writeCommand(this.nsid, lba + done, n, fua),
             { data: chunk },
-            this.describeWrite(lba + done, n),
+            new IoWhat('Write', this.name, lba + done, n),
           ),
         );
       }
@@ -330,4 +379,21 @@ export function extentsOf(bitmap: Buffer, start: number, blocks: number): BlockS
     i = j;
   }
   return out;
+}
+
+/**
+ * A data-path command's description ("Write node1 lba 8+8"), formatted only when a message needs
+ * it: one small object per command instead of a string built for every I/O.
+ */
+class IoWhat {
+  constructor(
+    private readonly op: string,
+    private readonly bdev: string,
+    private readonly lba: number,
+    private readonly blocks: number,
+  ) {}
+
+  toString(): string {
+    return `${this.op} ${this.bdev} lba ${this.lba}+${this.blocks}`;
+  }
 }

@@ -30,6 +30,7 @@ import {
   NvmeStatusError,
   StatusCodeType,
   checkRange,
+  type WriteOptions,
 } from '../bdev/index.js';
 import { checkLegs, fanOut, volumeLogger, withDeadline, type RaidOptions } from './raid-core.js';
 import {
@@ -38,6 +39,7 @@ import {
   type ResyncHost,
   type ResyncResult,
 } from './mirror-resync.js';
+import { LegJoin, writesWithCallback, type LegFailure, type LegJoinOwner } from './leg-join.js';
 import { RegionLocks } from './region-locks.js';
 import { WriteIntentBitmap } from './write-intent-bitmap.js';
 
@@ -77,7 +79,13 @@ export interface MirrorLegStatus {
 /** A span of bitmap regions, first..last inclusive. */
 type RegionSpan = [first: number, last: number];
 
-export class MirrorBdev extends BaseBdev implements ResyncHost {
+/** Write options handed to the legs, shared by every write rather than one object per write. */
+const FUA: WriteOptions = Object.freeze({ fua: true });
+const NO_FUA: WriteOptions = Object.freeze({ fua: false });
+/** The read fast path's first pick has tried no leg yet. */
+const NONE_TRIED: ReadonlySet<number> = new Set();
+
+export class MirrorBdev extends BaseBdev implements ResyncHost, LegJoinOwner {
   readonly legs: readonly Bdev[];
   readonly regionBlocks: number;
   readonly blockStatus?: (lba: number, blocks: number) => Promise<BlockStatusExtent[]>;
@@ -226,9 +234,27 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
 
   // ---- block operations -------------------------------------------------------------------
 
-  protected async readBlocks(lba: number, blocks: number): Promise<Buffer> {
-    const tried = new Set<number>();
-    let lastError: unknown;
+  /**
+   * The data path: one leg's read, its promise handed on, with a retry on the other healthy legs
+   * only once it has failed (no per-read set of tried legs, no async state, until then).
+   */
+  protected readBlocks(lba: number, blocks: number): Promise<Buffer> {
+    if (this.legTimeoutMs > 0) return this.readFrom(lba, blocks, new Set(), undefined);
+    const leg = this.pickReadLeg(NONE_TRIED);
+    if (leg < 0) return Promise.reject(this.noLeg('read'));
+    return this.legs[leg].read(lba, blocks).catch((err: unknown) => {
+      this.legFailed(leg, err, 'read');
+      return this.readFrom(lba, blocks, new Set([leg]), err);
+    });
+  }
+
+  /** Reads from the healthy legs not in `tried`, one after another, until one answers. */
+  private async readFrom(
+    lba: number,
+    blocks: number,
+    tried: Set<number>,
+    lastError: unknown,
+  ): Promise<Buffer> {
     for (;;) {
       const leg = this.pickReadLeg(tried);
       if (leg < 0) throw lastError ?? this.noLeg('read');
@@ -242,10 +268,56 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
     }
   }
 
+  /**
+   * Every leg live, no leg deadline and the regions free of resync: the write goes to every
+   * leg with a counter-based join (LegJoin), its lock taken without a promise. Anything else
+   * takes mutate(), the general path.
+   */
   protected writeBlocks(lba: number, data: Buffer, fua: boolean): Promise<void> {
-    return this.mutate([this.spanOf(lba, data.length / this.blockSize)], 'write', (leg) =>
-      leg.write(lba, data, { fua }),
-    );
+    const first = this.bitmap.regionOf(lba);
+    const last = this.bitmap.regionOf(lba + Math.max(data.length / this.blockSize, 1) - 1);
+    const opts = fua ? FUA : NO_FUA;
+    if (!this.allLegsLive() || this.legTimeoutMs > 0 || !this.locks.tryAcquireShared(first, last)) {
+      return this.mutate([[first, last]], 'write', (leg) => leg.write(lba, data, opts));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const n = this.legs.length;
+      const join = new LegJoin(this, n, first, last, resolve, reject);
+      for (let i = 0; i < n; i++) {
+        const leg = this.legs[i];
+        try {
+          if (writesWithCallback(leg)) leg.writeWithCallback(lba, data, opts, join.doneOf(i));
+          else leg.write(lba, data, opts).then(join.ok, join.failOf(i));
+        } catch (err) {
+          join.failOf(i)(err);
+        }
+      }
+    });
+  }
+
+  // ---- LegJoinOwner: the end of a fast-path write -----------------------------------------
+
+  joined(join: LegJoin): void {
+    this.locks.releaseShared(join.first, join.last);
+    join.resolve();
+  }
+
+  /**
+   * As mutate() after its fan-out: failed legs become degraded and their regions are marked
+   * (durably) before the answer; with every leg failed the first stays authoritative.
+   */
+  joinedWithErrors(join: LegJoin, failures: readonly LegFailure[]): void {
+    for (const f of failures) this.legFailed(f.leg, f.error, 'write');
+    const allFailed = failures.length === this.legs.length;
+    const mark = (allFailed ? failures.slice(1) : failures).map((f) => f.leg);
+    const marked =
+      mark.length > 0 ? this.markSpans(mark, [[join.first, join.last]]) : Promise.resolve();
+    void marked.then((markError) => {
+      this.locks.releaseShared(join.first, join.last);
+      if (allFailed) join.reject(failures[0].error);
+      else if (markError) join.reject(markError);
+      else join.resolve();
+    });
   }
 
   protected zeroBlocks(lba: number, blocks: number): Promise<void> {
@@ -335,6 +407,12 @@ export class MirrorBdev extends BaseBdev implements ResyncHost {
 
   private spanOf(lba: number, blocks: number): RegionSpan {
     return [this.bitmap.regionOf(lba), this.bitmap.regionOf(lba + Math.max(blocks, 1) - 1)];
+  }
+
+  /** True when no leg is degraded (every leg takes changes). */
+  private allLegsLive(): boolean {
+    for (const s of this.states) if (s === 'degraded') return false;
+    return true;
   }
 
   /** Legs that take changes: healthy and resyncing. */

@@ -23,24 +23,38 @@ export class RegionLocks {
 
   /** Holds regions [first, last] for a write; resolves to the release function. */
   async acquireShared(first: number, last: number): Promise<() => void> {
-    while (this.exclusive && this.exclusive.region >= first && this.exclusive.region <= last) {
-      await this.exclusive.released;
-    }
-    for (let r = first; r <= last; r++) this.shared.set(r, (this.shared.get(r) ?? 0) + 1);
+    while (!this.tryAcquireShared(first, last)) await this.exclusive!.released;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      for (let r = first; r <= last; r++) {
-        const n = (this.shared.get(r) ?? 1) - 1;
-        if (n > 0) {
-          this.shared.set(r, n);
-        } else {
-          this.shared.delete(r);
-          this.drained.get(r)?.();
-        }
-      }
+      this.releaseShared(first, last);
     };
+  }
+
+  /**
+   * The data path's form of acquireShared: holds [first, last] at once and returns true, or
+   * returns false (holding nothing) while resync holds one of them. No promise, no closure; the
+   * caller must call releaseShared(first, last) exactly once.
+   */
+  tryAcquireShared(first: number, last: number): boolean {
+    const ex = this.exclusive;
+    if (ex && ex.region >= first && ex.region <= last) return false;
+    for (let r = first; r <= last; r++) this.shared.set(r, (this.shared.get(r) ?? 0) + 1);
+    return true;
+  }
+
+  /** Ends a hold taken by tryAcquireShared; wakes a resync waiting for the region to drain. */
+  releaseShared(first: number, last: number): void {
+    for (let r = first; r <= last; r++) {
+      const n = (this.shared.get(r) ?? 1) - 1;
+      if (n > 0) {
+        this.shared.set(r, n);
+      } else {
+        this.shared.delete(r);
+        this.drained.get(r)?.();
+      }
+    }
   }
 
   /** Holds `region` alone, after the writes in flight on it finish. One holder at a time. */

@@ -104,7 +104,15 @@ export class NbdFramer {
    */
   push(chunk: Buffer, onFrame: (frame: Frame) => void): void {
     if (chunk.length > 0) {
-      this.chunks.push(chunk);
+      const last = this.chunks.length - 1;
+      if (last >= 0 && follows(this.chunks[last], chunk)) {
+        // Read back to back into one slab (accepted-onread.ts): one view, so a message that
+        // spans the two reads is handed out without a copy.
+        const prev = this.chunks[last];
+        this.chunks[last] = Buffer.from(prev.buffer, prev.byteOffset, prev.length + chunk.length);
+      } else {
+        this.chunks.push(chunk);
+      }
       this.buffered += chunk.length;
     }
     while (true) {
@@ -221,6 +229,11 @@ export class NbdFramer {
     }
     return out;
   }
+}
+
+/** True when `next` starts in memory right where `prev` ends (same ArrayBuffer). */
+function follows(prev: Buffer, next: Buffer): boolean {
+  return prev.buffer === next.buffer && prev.byteOffset + prev.length === next.byteOffset;
 }
 
 function badMagic(what: string, got: Buffer | number): NbdProtocolError {

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { lstat, unlink } from 'node:fs/promises';
 import pino, { type Logger } from 'pino';
 import { resolveExports, type NbdExport, type NbdExportConfig } from './nbd-export.js';
+import { SlabReads, acceptWithOnread } from '../../transport/tcp/accepted-onread.js';
 import { ServerSession } from './server-session.js';
 import { NBD_DEFAULT_PORT } from './protocol.js';
 
@@ -34,7 +35,10 @@ export class NbdServer {
   /** Starts listening; `port: 0` picks a free port. Resolves to the bound address. */
   async listen(addr: NbdListenAddress): Promise<NbdBoundAddress> {
     if (this.server) throw new Error('NBD server is already listening');
-    const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // Paused on accept: no byte is read before the socket is rebuilt with `onread`.
+    const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) =>
+      this.accept(socket),
+    );
     this.server = server;
     if ('path' in addr) await removeStaleSocket(addr.path);
     await new Promise<void>((resolve, reject) => {
@@ -80,11 +84,22 @@ export class NbdServer {
     this.log.info('closed');
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(accepted: net.Socket): void {
     if (!this.server) {
-      socket.destroy();
+      accepted.destroy();
       return;
     }
+    // Reads land back to back in a staging slab (accepted-onread.ts): no fresh zero-filled
+    // buffer per read, and WRITE data that spans two reads stays a view, not a copy.
+    const reads = new SlabReads();
+    const created: { session?: ServerSession } = {};
+    const { socket, rebuilt } = acceptWithOnread(accepted, {
+      buffer: () => reads.next(),
+      callback: (n: number, buf: Uint8Array) => {
+        created.session?.received(reads.filled(buf as Buffer, n));
+        return true;
+      },
+    });
     const remote = socket.remoteAddress
       ? `${socket.remoteAddress}:${socket.remotePort}`
       : `unix#${this.nextSession}`;
@@ -92,7 +107,9 @@ export class NbdServer {
       socket,
       this.exports,
       this.log.child({ session: this.nextSession++, remote }),
+      !rebuilt,
     );
+    created.session = session;
     this.sessions.add(session);
     void session.closed.then(() => this.sessions.delete(session));
     session.start();

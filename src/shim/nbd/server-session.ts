@@ -28,7 +28,7 @@ import {
   type RequestResult,
   type TransmissionContext,
 } from './request-handler.js';
-import { commandName, decodeRequestHeader } from './transmission-codec.js';
+import { commandName, decodeRequest } from './transmission-codec.js';
 
 export const enum SessionState {
   /** Greeting sent; waiting for the client flags. */
@@ -67,12 +67,14 @@ export class ServerSession {
     private readonly socket: Socket,
     private readonly exports: readonly NbdExport[],
     private readonly log: Logger,
+    /** The socket emits 'data' (false when its reads arrive through `received`, onread). */
+    dataEvents = true,
   ) {
     this.batch = new ReplyBatch(socket);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('close', () => this.setState(SessionState.Closed));
     socket.on('error', (err) => this.log.debug({ err }, 'socket error'));
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (dataEvents) socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('drain', () => this.updateFlow());
   }
 
@@ -93,7 +95,8 @@ export class ServerSession {
     this.state = next;
   }
 
-  private onData(chunk: Buffer): void {
+  /** Bytes read from the client (a 'data' event or the socket's `onread` callback). */
+  received(chunk: Buffer): void {
     if (this.state === SessionState.Draining || this.state === SessionState.Closed) return;
     try {
       this.framer.push(chunk, (frame) => this.onFrame(frame));
@@ -162,13 +165,12 @@ export class ServerSession {
   }
 
   private onRequest(frame: Frame): void {
-    const header = decodeRequestHeader(frame.header);
-    if (header.type === NbdCommand.Disc) {
+    const req: NbdRequest = decodeRequest(frame.header, frame.payload);
+    if (req.type === NbdCommand.Disc) {
       this.log.debug('client sent NBD_CMD_DISC');
       this.drain();
       return;
     }
-    const req: NbdRequest = { ...header, data: frame.payload };
     this.inFlight++;
     this.updateFlow();
     this.serve(req, this.ctx!);

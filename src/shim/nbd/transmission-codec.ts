@@ -105,6 +105,24 @@ export function decodeRequestHeader(h: Buffer): RequestHeader & { handle: Buffer
   };
 }
 
+/**
+ * A request header and its WRITE data (empty for other commands) as one object: the server's
+ * per-request record, built once rather than a header object spread into another.
+ */
+export function decodeRequest(
+  h: Buffer,
+  data: Buffer,
+): RequestHeader & { handle: Buffer; data: Buffer } {
+  return {
+    flags: h.readUInt16BE(REQUEST_FLAGS_OFFSET),
+    type: h.readUInt16BE(REQUEST_TYPE_OFFSET),
+    handle: h.subarray(REQUEST_HANDLE_OFFSET, REQUEST_HANDLE_OFFSET + HANDLE_SIZE),
+    offset: readUInt64(h, REQUEST_OFFSET_OFFSET),
+    length: h.readUInt32BE(REQUEST_LENGTH_OFFSET),
+    data,
+  };
+}
+
 // ---- simple replies ----------------------------------------------------------------------------
 
 export function encodeSimpleReply(handle: Handle, error: number): Buffer {

@@ -53,6 +53,7 @@ import {
 import { checkIcResp } from './ic-exchange.js';
 import { QueueState, TcpQueueCore } from './queue-core.js';
 import { RX_READ_BYTES, RxBuffers } from './rx-buffers.js';
+import { SmallBuffers } from './small-buffers.js';
 import { TagTable } from './tag-table.js';
 
 export interface HostQueueOptions {
@@ -92,6 +93,8 @@ export class HostQueue extends TcpQueueCore {
   private readonly maxC2HData: number;
   private established: { resolve(): void; reject(err: Error): void } | undefined;
   private readonly readBuffers: RxBuffers;
+  /** The CQEs synthesized for C2HData SUCCESS (one per read): views of a slab. */
+  private readonly cqes = new SmallBuffers();
 
   private constructor(
     socket: net.Socket,
@@ -351,7 +354,7 @@ export class HostQueue extends TcpQueueCore {
     addC2HData(cmd, datao, data);
     if (success) {
       // NVMe/TCP 1.0, 3.6.2.9: SUCCESS replaces the CapsuleResp of a successful command.
-      const cqe = Buffer.alloc(CQE_SIZE);
+      const cqe = this.cqes.take(CQE_SIZE);
       cqe.writeUInt16LE(cccid, CQE_CID);
       this.complete(cmd, cqe);
     }

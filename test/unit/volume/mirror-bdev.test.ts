@@ -252,6 +252,49 @@ describe('MirrorBdev', () => {
     expect(await compareBdevs(inner[0], inner[1])).toBeUndefined();
   });
 
+  it('a write holds its region until every leg has answered, the slowest included', async () => {
+    const { mirror, inner, legs } = await rig({}, 3);
+    let held!: () => void;
+    const arrived = new Promise<void>((resolve) => (held = resolve));
+    legs[2].hold(['write'], () => held(), 1);
+    let writeDone = false;
+    const write = mirror.write(2 * REGION, patternBlocks(2 * REGION, 4, BS)).then(() => {
+      writeDone = true;
+    });
+    await arrived;
+    let copyLocked = false;
+    const copy = mirror.locks.acquireExclusive(2).then((release) => {
+      copyLocked = true;
+      return release;
+    });
+    await settle();
+    expect([writeDone, copyLocked]).toEqual([false, false]);
+    legs[2].release();
+    await write;
+    (await copy)();
+    expect(copyLocked).toBe(true);
+    for (const m of inner) {
+      expect(
+        firstDifference(await m.read(2 * REGION, 4), patternBlocks(2 * REGION, 4, BS)),
+      ).toBeUndefined();
+    }
+  });
+
+  it('a leg whose write throws at once is degraded like one that rejects, and frees the region', async () => {
+    const { mirror, legs } = await rig({}, 3);
+    legs[1].write = () => {
+      throw new Error('thrown at once');
+    };
+    await mirror.write(5 * REGION, patternBlocks(5 * REGION, 1, BS));
+    expect([mirror.legState(0), mirror.legState(1), mirror.legState(2)]).toEqual([
+      'healthy',
+      'degraded',
+      'healthy',
+    ]);
+    expect(mirror.legStatus()[1].dirtyRegions).toBe(1);
+    (await mirror.locks.acquireExclusive(5))();
+  });
+
   it('probes a degraded leg on its own and resyncs it when it answers', async () => {
     const { mirror, inner, legs } = await rig({ probeIntervalMs: 5 });
     legs[1].fail();

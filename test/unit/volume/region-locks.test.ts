@@ -53,3 +53,33 @@ describe('RegionLocks', () => {
     expect(second).toBe(true);
   });
 });
+
+describe('RegionLocks without promises (the write fast path)', () => {
+  it('tryAcquireShared holds at once, and refuses while resync holds one of the regions', async () => {
+    const locks = new RegionLocks();
+    const releaseCopy = await locks.acquireExclusive(3);
+    expect(locks.tryAcquireShared(0, 2)).toBe(true);
+    expect(locks.tryAcquireShared(2, 4)).toBe(false);
+    releaseCopy();
+    expect(locks.tryAcquireShared(2, 4)).toBe(true);
+    locks.releaseShared(0, 2);
+    locks.releaseShared(2, 4);
+  });
+
+  it('an exclusive lock waits until releaseShared drops the last hold on its region', async () => {
+    const locks = new RegionLocks();
+    expect(locks.tryAcquireShared(5, 6)).toBe(true);
+    expect(locks.tryAcquireShared(6, 6)).toBe(true);
+    let got = false;
+    const exclusive = locks.acquireExclusive(6).then((release) => {
+      got = true;
+      return release;
+    });
+    locks.releaseShared(5, 6);
+    await settle();
+    expect(got).toBe(false);
+    locks.releaseShared(6, 6);
+    (await exclusive)();
+    expect(got).toBe(true);
+  });
+});

@@ -221,3 +221,38 @@ describe('NbdFramer, client side (server to client stream)', () => {
     }
   });
 });
+
+describe('NbdFramer, reads that lie back to back in memory (a staging slab)', () => {
+  const data = Buffer.alloc(4096, 0xab);
+  const stream = Buffer.concat([
+    request(CMD_WRITE, '0000000000000001', 8192, data.length, 0, data),
+    request(CMD_FLUSH, '0000000000000002', 0, 0),
+  ]);
+
+  const frames = (pieces: Buffer[]): Frame[] => {
+    const framer = new NbdFramer(FrameKind.Request, { maxPayload: 1 << 20 });
+    const out: Frame[] = [];
+    for (const p of pieces) framer.push(p, (f) => out.push(f));
+    expect(framer.pending).toBe(0);
+    return out;
+  };
+
+  it('hands out WRITE data that spans two adjacent reads as a view of them, not a copy', () => {
+    const slab = Buffer.from(stream);
+    const cut = 28 + 1000;
+    const [write, flush] = frames([slab.subarray(0, cut), slab.subarray(cut)]);
+    expect(write.payload.equals(data)).toBe(true);
+    expect(write.payload.buffer).toBe(slab.buffer);
+    expect(write.payload.byteOffset).toBe(slab.byteOffset + 28);
+    expect(flush.header.readUInt16BE(6)).toBe(CMD_FLUSH);
+  });
+
+  it('copies WRITE data that spans reads in separate buffers', () => {
+    const cut = 28 + 1000;
+    const first = Buffer.from(stream.subarray(0, cut));
+    const second = Buffer.from(stream.subarray(cut));
+    const [write] = frames([first, second]);
+    expect(write.payload.equals(data)).toBe(true);
+    expect(write.payload.buffer).not.toBe(first.buffer);
+  });
+});
