@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import pino, { type Logger } from 'pino';
+import { acceptWithOnread } from './accepted-onread.js';
 import { RX_READ_BYTES } from './rx-buffers.js';
 import { type CommandHandler, TargetQueue, type TargetQueueOptions } from './target-queue.js';
 
@@ -30,10 +31,12 @@ export async function createTcpListener(
   const log = (opts.logger ?? pino({ level: 'silent' })).child({ transport: 'tcp' });
   const queues = new Set<TargetQueue>();
   const sockets = new Set<net.Socket>();
-  // Paused on accept: no byte is read before the socket is rebuilt with `onread` (withOnread).
+  // Paused on accept: no byte is read before the socket is rebuilt with `onread`
+  // (acceptWithOnread; without it every read costs a fresh zero-filled 64 KiB buffer: memset and
+  // page faults, ~7 % of a storage node's CPU under writes).
   const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (accepted) => {
     const created: { queue?: TargetQueue } = {};
-    const socket = withOnread(accepted, {
+    const { socket } = acceptWithOnread(accepted, {
       // The handle asks for its first buffer before the queue exists; that one can be any.
       buffer: () => created.queue?.readBuffers.next() ?? Buffer.allocUnsafe(RX_READ_BYTES),
       callback: (n: number, buf: Uint8Array) => {
@@ -80,36 +83,4 @@ export async function createTcpListener(
       await closed;
     },
   };
-}
-
-/** The parts of a libuv stream handle (TCPWrap) that net.Socket needs for `onread`. */
-interface StreamHandle {
-  readStart(): number;
-  useUserBuffer(buf: Uint8Array): void;
-}
-
-const isStreamHandle = (h: unknown): h is StreamHandle =>
-  typeof h === 'object' &&
-  h !== null &&
-  typeof (h as StreamHandle).readStart === 'function' &&
-  typeof (h as StreamHandle).useUserBuffer === 'function';
-
-/**
- * An accepted connection whose reads land in buffers we choose (net.Socket `onread`, as the host
- * side's sockets do). net.Server offers no `onread` for the sockets it accepts (Node 20-24), and
- * without it every read costs a fresh zero-filled 64 KiB buffer (memset and page faults: ~7 % of
- * a storage node's CPU under writes). So the paused socket's TCP handle moves to a socket built
- * with `onread`, the way net.Server builds accepted sockets (`new net.Socket({ handle })`), and
- * the emptied original is destroyed, which gives back its count in the server. Should a Node
- * version keep the handle elsewhere, the accepted socket is used as it is, emitting 'data'.
- */
-function withOnread(accepted: net.Socket, onread: net.OnReadOpts): net.Socket {
-  const holder = accepted as unknown as { _handle: unknown };
-  const handle = holder._handle;
-  if (!isStreamHandle(handle)) return accepted.resume();
-  holder._handle = null;
-  accepted.destroy();
-  // `handle` and `onread` are constructor options @types/node leaves out (Node's net.js reads them).
-  const opts = { handle, onread, readable: true, writable: true };
-  return new net.Socket(opts as net.SocketConstructorOpts);
 }
