@@ -30,6 +30,24 @@ export interface OpenedDevice {
    * io_u buffers, so that a read allocates nothing whose collection would pause the job.
    */
   readInto?(lba: number, blocks: number, into: Buffer): Promise<Buffer>;
+  /** Optional: plain reads and writes without a promise each (the runner then uses it). */
+  queue?: IoQueue;
+}
+
+/** Called back once per queued I/O: undefined on success, else why it failed. */
+export interface IoCompletion {
+  ioDone(err: Error | undefined): void;
+}
+
+/**
+ * fio's queue/complete style (an engine's ->queue() and its reaped events): the runner queues an
+ * I/O with a completion object it reuses, and is called back, never during the queue call. No
+ * promise per I/O. A bad range throws from the queue call.
+ */
+export interface IoQueue {
+  /** Reads `into.length` bytes at `lba` into `into`. */
+  read(lba: number, into: Buffer, done: IoCompletion): void;
+  write(lba: number, data: Buffer, done: IoCompletion): void;
 }
 
 export interface IoEngine {

@@ -22,6 +22,11 @@ export const nbdEngine: IoEngine = {
       label: uri,
       release: () => client.close(),
       readInto: (lba, blocks, into) => client.readInto(lba, blocks, into),
+      // Like fio's nbd engine over libnbd's aio calls: completions are called back, no promises.
+      queue: {
+        read: (lba, into, done) => client.queueRead(lba, into, done),
+        write: (lba, data, done) => client.queueWrite(lba, data, done),
+      },
     };
   },
 };

@@ -45,6 +45,7 @@ async function runGroup(jobs: readonly JobSpec[], hooks: BenchRunHooks): Promise
           devices[i].bdev,
           devices[i].label,
           devices[i].readInto?.bind(devices[i]),
+          devices[i].queue,
         ),
     );
     hooks.onGroupStart?.(

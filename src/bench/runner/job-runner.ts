@@ -11,7 +11,7 @@
  * completion does not count in the latency of the next one of the same batch.
  */
 import type { Bdev } from '../../bdev/bdev.js';
-import type { OpenedDevice } from '../engines/io-engine.js';
+import type { IoQueue, OpenedDevice } from '../engines/io-engine.js';
 import { EILSEQ } from '../errors.js';
 import { READ, WRITE, hasWrites, type Ddir, type JobSpec } from '../options/job-spec.js';
 import { JobStats, depthBucket } from '../stats/job-stats.js';
@@ -20,6 +20,7 @@ import { RateLimiter, sleep } from '../workload/rate-limiter.js';
 import { checkVerifyBlock } from '../workload/verify-block.js';
 import { WriteBufferSource } from '../workload/write-buffers.js';
 import { JobLogs } from './job-logs.js';
+import { QueueSlot, type IoSource, type SlotHost } from './queue-slot.js';
 import { jobRegion } from './region.js';
 
 /** errno EIO, fio's err= for a failed I/O. */
@@ -63,9 +64,9 @@ interface Piece {
   seedHi: number;
 }
 
-type Phase = 'ramp' | 'main' | 'verify';
+export type Phase = 'ramp' | 'main' | 'verify';
 
-export class JobRunner {
+export class JobRunner implements SlotHost {
   readonly stats: JobStats;
   readonly progress: JobProgress;
   private readonly pattern: IoPattern;
@@ -74,7 +75,8 @@ export class JobRunner {
   private verifyWrites: boolean;
   private readonly pieces = new Map<number, Piece>();
   private recording = false;
-  private stopped = false;
+  /** @internal No new I/O is issued (SlotHost). */
+  stopped = false;
   /** stop() was called: no phase starts any more. */
   private aborted = false;
   private endAt = Infinity;
@@ -99,6 +101,8 @@ export class JobRunner {
     private readonly label: string,
     /** The engine's read into a caller's buffer, when it has one (OpenedDevice.readInto). */
     private readonly readInto?: OpenedDevice['readInto'],
+    /** The engine's queue/complete interface, when it has one: then no promise per I/O. */
+    private readonly queue?: IoQueue,
   ) {
     this.stats = new JobStats(job);
     const region = jobRegion(job, bdev.blockSize * bdev.blockCount, bdev.blockSize);
@@ -125,7 +129,7 @@ export class JobRunner {
     if (job.rampUsec > 0 && !job.verifyOnly) {
       this.progress.phase = 'ramp';
       this.endAt = performance.now() + job.rampUsec / USEC_PER_MS;
-      await this.runPhase('ramp', () => this.pattern.next());
+      await this.runPhase('ramp', (reuse) => this.pattern.next(reuse));
       this.pattern.restart();
       this.stopped = this.aborted || this.stats.error !== 0;
     }
@@ -138,7 +142,7 @@ export class JobRunner {
           ? Infinity
           : this.measureStart + job.runtimeUsec / USEC_PER_MS;
       if (job.verifyOnly) this.replayWrites();
-      else await this.runPhase('main', () => this.pattern.next());
+      else await this.runPhase('main', (reuse) => this.pattern.next(reuse));
     }
     if (this.verifyWrites && (job.doVerify || job.verifyOnly) && this.stats.error === 0) {
       this.progress.phase = 'verifying';
@@ -193,7 +197,7 @@ export class JobRunner {
   }
 
   /** Reads back every logged block in offset order, expecting the seeds it was written with. */
-  private verifySource(): () => IoUnit | undefined {
+  private verifySource(): IoSource {
     const offsets = [...this.pieces.keys()].sort((a, b) => a - b);
     let i = 0;
     return () => {
@@ -204,16 +208,141 @@ export class JobRunner {
     };
   }
 
-  private async runPhase(phase: Phase, source: () => IoUnit | undefined): Promise<void> {
+  private async runPhase(phase: Phase, source: IoSource): Promise<void> {
     this.lastBeat = performance.now();
     const heartbeat = setInterval(() => (this.lastBeat = performance.now()), HEARTBEAT_MS);
     try {
-      const slots: Promise<void>[] = [];
-      for (let i = 0; i < this.job.iodepth; i++) slots.push(this.slot(phase, source));
-      await Promise.all(slots);
+      if (this.queue) await this.runQueued(this.queue, phase, source);
+      else {
+        const slots: Promise<void>[] = [];
+        for (let i = 0; i < this.job.iodepth; i++) slots.push(this.slot(phase, source));
+        await Promise.all(slots);
+      }
     } finally {
       clearInterval(heartbeat);
     }
+  }
+
+  /** The phase with QueueSlots: one promise for the phase, none per I/O. */
+  private runQueued(queue: IoQueue, phase: Phase, source: IoSource) {
+    return new Promise<void>((resolve) => {
+      let running = this.job.iodepth;
+      const slotDone = (): void => {
+        if (--running === 0) resolve();
+      };
+      const slots: QueueSlot[] = [];
+      for (let i = 0; i < this.job.iodepth; i++) {
+        const writes = this.writeSource(phase);
+        const buffer = Buffer.allocUnsafe(this.pattern.maxBs);
+        const check = this.checksReads(phase);
+        slots.push(
+          new QueueSlot(
+            this,
+            queue,
+            this.bdev.blockSize,
+            phase,
+            source,
+            buffer,
+            writes,
+            check,
+            slotDone,
+          ),
+        );
+      }
+      for (const s of slots) s.start();
+    });
+  }
+
+  private writeSource(phase: Phase): WriteBufferSource | undefined {
+    return phase !== 'verify' && hasWrites(this.job)
+      ? new WriteBufferSource(this.job, this.pattern.maxBs)
+      : undefined;
+  }
+
+  private checksReads(phase: Phase): boolean {
+    const job = this.job;
+    return (
+      job.verify !== undefined && (phase === 'verify' || (phase === 'main' && !hasWrites(job)))
+    );
+  }
+
+  /** @internal How long to wait before issuing `u` (rate_iops); 0 to issue now. */
+  delayFor(u: IoUnit, phase: Phase): number {
+    return this.limiter && phase !== 'verify' ? this.limiter.reserve(u.ddir, performance.now()) : 0;
+  }
+
+  /** @internal The data of a WRITE about to be issued, stamped for verify and logged. */
+  writeData(u: IoUnit, phase: Phase, writes: WriteBufferSource): Buffer {
+    const job = this.job;
+    const stamp = job.verify
+      ? {
+          offset: u.offset,
+          seedLo: u.seedLo,
+          seedHi: u.seedHi,
+          thread: job.number,
+          numberio: this.numberio,
+        }
+      : undefined;
+    this.numberio = (this.numberio + 1) & NUMBERIO_MASK;
+    const data = writes.take(u.length, stamp);
+    if (this.verifyWrites && phase === 'main') {
+      this.pieces.set(u.offset, { length: u.length, seedLo: u.seedLo, seedHi: u.seedHi });
+    }
+    return data;
+  }
+
+  /** @internal An I/O was handed to the device. */
+  issued(): void {
+    this.stats.depth[depthBucket(++this.inFlight)] += this.recording ? 1 : 0;
+  }
+
+  /** @internal An I/O failed: the job ends with fio's io_u error. */
+  ioFailed(u: IoUnit, err: Error): void {
+    this.inFlight--;
+    const what = u.ddir === READ ? 'read' : 'write';
+    this.fail(
+      EIO,
+      `io_u error on file ${this.label}: ${err.message}: ${what} offset=${u.offset}, buflen=${u.length}`,
+    );
+  }
+
+  /**
+   * @internal An I/O completed at `t2`: counted, its read data verified when `checkReads`.
+   * Returns false when the job failed (verify).
+   */
+  ioDone(
+    u: IoUnit,
+    t0: number,
+    t1: number,
+    t2: number,
+    read: Buffer | undefined,
+    checkReads: boolean,
+    phase: Phase,
+  ): boolean {
+    this.inFlight--;
+    this.account(u, t0, t1, t2);
+    if (checkReads && read) {
+      const job = this.job;
+      const failure = checkVerifyBlock(read, {
+        kind: job.verify!,
+        offset: u.offset,
+        seedLo: phase === 'verify' ? u.seedLo : undefined,
+        seedHi: phase === 'verify' ? u.seedHi : undefined,
+        pattern: job.verifyPattern,
+        file: this.label,
+      });
+      if (failure) {
+        this.fail(EILSEQ, failure);
+        return false;
+      }
+    }
+    if (t2 >= this.endAt) this.stopped = true;
+    return true;
+  }
+
+  /** @internal Whether timers and signals have waited too long (see HEARTBEAT_MS). */
+  starved(now: number): boolean {
+    return now - this.lastBeat > STARVED_MS;
   }
 
   /**
@@ -229,81 +358,36 @@ export class JobRunner {
     return this.batchTime;
   }
 
-  private async slot(phase: Phase, source: () => IoUnit | undefined): Promise<void> {
-    const job = this.job;
-    const bs = this.bdev.blockSize;
-    const writes =
-      phase !== 'verify' && hasWrites(job)
-        ? new WriteBufferSource(job, this.pattern.maxBs)
-        : undefined;
-    const checkReads =
-      job.verify !== undefined && (phase === 'verify' || (phase === 'main' && !hasWrites(job)));
+  private async slot(phase: Phase, source: IoSource): Promise<void> {
+    const writes = this.writeSource(phase);
+    const checkReads = this.checksReads(phase);
     // The slot's own read buffer, reused for every read as an fio io_u buffer is.
     const readBuffer = this.readInto ? Buffer.allocUnsafe(this.pattern.maxBs) : undefined;
     while (!this.stopped) {
       const u = source();
       if (!u) return;
-      if (this.limiter && phase !== 'verify') {
-        const wait = this.limiter.reserve(u.ddir, performance.now());
-        if (wait > 0) {
-          await sleep(wait);
-          if (this.stopped) return;
-        }
+      const wait = this.delayFor(u, phase);
+      if (wait > 0) {
+        await sleep(wait);
+        if (this.stopped) return;
       }
-      let data: Buffer | undefined;
-      if (u.ddir === WRITE) {
-        const stamp = job.verify
-          ? {
-              offset: u.offset,
-              seedLo: u.seedLo,
-              seedHi: u.seedHi,
-              thread: job.number,
-              numberio: this.numberio,
-            }
-          : undefined;
-        this.numberio = (this.numberio + 1) & NUMBERIO_MASK;
-        data = writes!.take(u.length, stamp);
-        if (this.verifyWrites && phase === 'main') {
-          this.pieces.set(u.offset, { length: u.length, seedLo: u.seedLo, seedHi: u.seedHi });
-        }
-      }
-      const lba = u.offset / bs;
+      const data = u.ddir === WRITE ? this.writeData(u, phase, writes!) : undefined;
+      const lba = u.offset / this.bdev.blockSize;
       const t0 = performance.now();
       const pending =
         u.ddir === READ ? this.read(lba, u.length, readBuffer) : this.bdev.write(lba, data!);
       const t1 = performance.now();
-      this.stats.depth[depthBucket(++this.inFlight)] += this.recording ? 1 : 0;
+      this.issued();
       let result: Buffer | void;
       try {
         result = await pending;
       } catch (err) {
-        this.inFlight--;
-        const what = u.ddir === READ ? 'read' : 'write';
-        this.fail(
-          EIO,
-          `io_u error on file ${this.label}: ${(err as Error).message}: ${what} offset=${u.offset}, buflen=${u.length}`,
-        );
+        this.ioFailed(u, err as Error);
         return;
       }
       const t2 = this.completedAt();
-      this.inFlight--;
-      this.account(u, t0, t1, t2);
-      if (checkReads && result) {
-        const failure = checkVerifyBlock(result, {
-          kind: job.verify!,
-          offset: u.offset,
-          seedLo: phase === 'verify' ? u.seedLo : undefined,
-          seedHi: phase === 'verify' ? u.seedHi : undefined,
-          pattern: job.verifyPattern,
-          file: this.label,
-        });
-        if (failure) {
-          this.fail(EILSEQ, failure);
-          return;
-        }
-      }
-      if (t2 >= this.endAt) this.stopped = true;
-      if (t2 - this.lastBeat > STARVED_MS) {
+      if (!this.ioDone(u, t0, t1, t2, result || undefined, checkReads, phase)) return;
+      if (this.starved(t2)) {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }

@@ -130,8 +130,11 @@ export class IoPattern {
     this.map?.reset();
   }
 
-  /** The next I/O, or undefined when this pass's budget is spent. */
-  next(): IoUnit | undefined {
+  /**
+   * The next I/O, or undefined when this pass's budget is spent. Written into `reuse` when given
+   * (a queue slot's own unit, so that an I/O allocates no object), else a new object.
+   */
+  next(reuse?: IoUnit): IoUnit | undefined {
     if (this.budget <= 0) return undefined;
     const ddir = this.pickDirection();
     let length = this.sizes[ddir].next();
@@ -148,13 +151,16 @@ export class IoPattern {
       return undefined;
     }
     this.budget -= length;
-    return {
-      ddir,
-      offset: this.region.start + rel,
-      length,
-      seedLo: this.seedPrng.nextU32(),
-      seedHi: this.seedPrng.nextU32(),
-    };
+    const offset = this.region.start + rel;
+    const seedLo = this.seedPrng.nextU32();
+    const seedHi = this.seedPrng.nextU32();
+    if (!reuse) return { ddir, offset, length, seedLo, seedHi };
+    reuse.ddir = ddir;
+    reuse.offset = offset;
+    reuse.length = length;
+    reuse.seedLo = seedLo;
+    reuse.seedHi = seedHi;
+    return reuse;
   }
 
   private pickDirection(): Ddir {

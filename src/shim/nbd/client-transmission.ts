@@ -21,16 +21,36 @@ import { nbdConnectionLostError, nbdErrnoToStatus, NbdProtocolError } from './nb
 import {
   PendingRequest,
   type Failure,
+  type IoCompletion,
   type ReplyResult,
   type RequestOwner,
 } from './pending-request.js';
-import { INTEROPERABLE_MAXIMUM_BLOCK_SIZE, NbdCommand } from './protocol.js';
+import {
+  INTEROPERABLE_MAXIMUM_BLOCK_SIZE,
+  NBD_REQUEST_MAGIC,
+  NbdCommand,
+  REQUEST_FLAGS_OFFSET,
+  REQUEST_HANDLE_OFFSET,
+  REQUEST_HEADER_SIZE,
+  REQUEST_LENGTH_OFFSET,
+  REQUEST_OFFSET_OFFSET,
+  REQUEST_TYPE_OFFSET,
+} from './protocol.js';
 import { ReplyReader } from './reply-reader.js';
 import { commandName, encodeRequestHeader } from './transmission-codec.js';
 
 /** A non-data reply chunk (block status, error) is accepted up to this size. */
 const MAX_REPLY_PAYLOAD = 2 * INTEROPERABLE_MAXIMUM_BLOCK_SIZE;
 const WRITES = new Set<number>([NbdCommand.Write, NbdCommand.WriteZeroes, NbdCommand.Trim]);
+
+/**
+ * A handle is `sequence * SLOT_SPAN + slot`: the slot finds the request without a Map (whose
+ * rehashing allocates as requests come and go), the sequence keeps handles unique on the wire
+ * (a stale or duplicate reply names a handle no request has). Up to SLOT_SPAN requests in
+ * flight, and 2^53 / SLOT_SPAN = 2^37 requests per connection.
+ */
+const SLOT_SPAN = 0x1_0000;
+const TWO_32 = 0x1_0000_0000;
 
 /**
  * Queues a microtask: `RESOLVED.then(fn)` costs a reaction and a promise, where Node's
@@ -43,10 +63,16 @@ const describe = (type: NbdCommand, offset: number, length: number, name: string
   `NBD ${commandName(type)} ${offset}+${length} on ${name}`;
 
 export class ClientTransmission {
-  private readonly pending = new Map<number, PendingRequest>();
+  /** Request objects by slot (a handle's low bits), reused; `free` lists the idle slots. */
+  private readonly slots: PendingRequest[] = [];
+  private readonly free: number[] = [];
+  /** Requests sent and not yet settled. */
+  private inFlight = 0;
+  /** A called-back request that settled in the reply just read, delivered by `settled`. */
+  private ready: PendingRequest | undefined;
   private readonly reader: ReplyReader;
-  /** Request handles: a counter, safe as a number for 2^53 requests. */
-  private nextHandle = 1;
+  /** The sequence part of the next handle (see SLOT_SPAN). */
+  private nextSequence = 1;
   /**
    * Settled requests waiting to be handed on, in reply order: `completed[delivered]` up to
    * `completed[settledCount - 1]`. The array is reused, never truncated: emptying it with
@@ -62,6 +88,10 @@ export class ClientTransmission {
   /** What every request reports to (PendingRequest's owner): one object, nothing per request. */
   private readonly owner: RequestOwner = {
     settled: (p) => {
+      if (p.completion && this.settledCount === 0) {
+        this.ready = p; // nothing queued ahead: called back once the reader is done with it
+        return;
+      }
       this.completed[this.settledCount++] = p;
       if (this.settledCount === 1) void RESOLVED.then(this.deliverNext);
     },
@@ -82,7 +112,7 @@ export class ClientTransmission {
   private readonly deliverNext = (): void => {
     const p = this.completed[this.delivered]!;
     this.completed[this.delivered++] = undefined; // the queue keeps no settled request alive
-    p.deliver();
+    this.hand(p);
     if (this.delivered < this.settledCount) void RESOLVED.then(this.deliverNext);
     else {
       this.settledCount = 0;
@@ -124,7 +154,10 @@ export class ClientTransmission {
     return this.closedBy === undefined;
   }
 
-  /** A request as a promise of its result. */
+  /**
+   * A request as a promise of its result. The result is copied out of the request object, which
+   * is reused once delivered.
+   */
   request(
     type: NbdCommand,
     flags: number,
@@ -134,8 +167,39 @@ export class ClientTransmission {
     into?: Buffer,
   ): Promise<ReplyResult> {
     return new Promise<ReplyResult>((resolve, reject) =>
-      this.send(type, flags, offset, length, data, resolve, reject, into),
+      this.send(
+        type,
+        flags,
+        offset,
+        length,
+        data,
+        (r) => resolve({ data: r.data, descriptors: r.descriptors }),
+        reject,
+        into,
+      ),
     );
+  }
+
+  /**
+   * fio's queue/complete style: sends a request whose outcome goes to `completion` — after the
+   * reply was read, never during this call (a closed connection is reported a microtask later).
+   * READ data lands in `into` (exactly `length` bytes). No promise or closure per request.
+   */
+  queue(
+    type: NbdCommand,
+    flags: number,
+    offset: number,
+    length: number,
+    data: Buffer | undefined,
+    into: Buffer | undefined,
+    completion: IoCompletion,
+  ): void {
+    if (this.closedBy) {
+      const err = nbdConnectionLostError(describe(type, offset, length, this.name), this.closedBy);
+      void RESOLVED.then(() => completion.ioDone(err));
+      return;
+    }
+    this.start(type, flags, offset, length, data, undefined, undefined, into, completion);
   }
 
   /**
@@ -156,23 +220,18 @@ export class ClientTransmission {
       reject(nbdConnectionLostError(describe(type, offset, length, this.name), this.closedBy));
       return;
     }
-    const handle = this.nextHandle++;
-    this.pending.set(
-      handle,
-      new PendingRequest(type, offset, length, this.contextId, resolve, reject, into, this.owner),
-    );
-    this.transmit(encodeRequestHeader({ flags, type, handle, offset, length }), data);
+    this.start(type, flags, offset, length, data, resolve, reject, into, undefined);
   }
 
   /** Resolves once no request is in flight. */
   async drained(): Promise<void> {
-    if (this.pending.size > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
   }
 
   /** Sends NBD_CMD_DISC; no request can follow (proto.md "Terminating the transmission phase"). */
   disconnect(): void {
     if (this.closedBy) return;
-    const handle = this.nextHandle++;
+    const handle = this.nextSequence++ * SLOT_SPAN; // no slot: DISC has no reply
     this.transmit(
       encodeRequestHeader({ flags: 0, type: NbdCommand.Disc, handle, offset: 0, length: 0 }),
       undefined,
@@ -186,13 +245,91 @@ export class ClientTransmission {
       this.closedBy = err.message;
       this.log.warn({ err }, 'NBD connection lost');
     }
-    for (const [handle, p] of this.pending) {
-      this.pending.delete(handle);
+    for (const p of this.slots) {
+      if (p.handle === 0) continue; // idle, or settled and waiting for delivery
+      p.handle = 0;
+      this.inFlight--;
       p.lost(nbdConnectionLostError(`NBD ${commandName(p.type)} on ${this.name}`, this.closedBy));
+      this.release(p);
     }
     this.idle?.();
     this.idle = undefined;
     this.socket.destroy();
+  }
+
+  /** Takes a request object (reused when one is idle), fills in its header and sends it. */
+  private start(
+    type: NbdCommand,
+    flags: number,
+    offset: number,
+    length: number,
+    data: Buffer | undefined,
+    resolve: ((r: ReplyResult) => void) | undefined,
+    reject: ((e: Failure) => void) | undefined,
+    into: Buffer | undefined,
+    completion: IoCompletion | undefined,
+  ): void {
+    let p: PendingRequest;
+    if (this.free.length > 0) p = this.slots[this.free.pop()!];
+    else if (this.slots.length < SLOT_SPAN) {
+      const index = this.slots.length;
+      p = new PendingRequest(
+        type,
+        0,
+        0,
+        this.contextId,
+        resolve!,
+        reject!,
+        undefined,
+        this.owner,
+        index,
+      );
+      this.slots.push(p);
+    } else {
+      const err = new NbdProtocolError(
+        'NBD_ERR_TOO_LARGE',
+        `${describe(type, offset, length, this.name)}: more than ${SLOT_SPAN} requests in flight`,
+      );
+      if (completion) void RESOLVED.then(() => completion.ioDone(err));
+      else reject!(err);
+      return;
+    }
+    p.reuse(type, offset, length, resolve, reject, into, completion);
+    const handle = this.nextSequence++ * SLOT_SPAN + p.index;
+    p.handle = handle;
+    this.inFlight++;
+    // The header buffer is rewritten only after the reply came, i.e. after the server read it.
+    const h = (p.header ??= Buffer.allocUnsafe(REQUEST_HEADER_SIZE));
+    h.writeUInt32BE(NBD_REQUEST_MAGIC, 0);
+    h.writeUInt16BE(flags, REQUEST_FLAGS_OFFSET);
+    h.writeUInt16BE(type, REQUEST_TYPE_OFFSET);
+    h.writeUInt32BE(Math.floor(handle / TWO_32), REQUEST_HANDLE_OFFSET);
+    h.writeUInt32BE(handle >>> 0, REQUEST_HANDLE_OFFSET + 4);
+    h.writeUInt32BE(Math.floor(offset / TWO_32), REQUEST_OFFSET_OFFSET);
+    h.writeUInt32BE(offset >>> 0, REQUEST_OFFSET_OFFSET + 4);
+    h.writeUInt32BE(length, REQUEST_LENGTH_OFFSET);
+    this.transmit(h, data);
+  }
+
+  /** Hands a settled request's outcome on and returns the object to the pool. */
+  private hand(p: PendingRequest): void {
+    if (p.completion && p.ok) {
+      // A called-back request's caller has no NbdClient wrapper to count it.
+      if (p.type === NbdCommand.Read) {
+        this.stats.readOps++;
+        this.stats.readBytes += p.length;
+      } else if (p.type === NbdCommand.Write) {
+        this.stats.writeOps++;
+        this.stats.writeBytes += p.length;
+      }
+    }
+    p.deliver();
+    this.release(p);
+  }
+
+  private release(p: PendingRequest): void {
+    p.clear();
+    this.free.push(p.index);
   }
 
   private transmit(header: Buffer, data: Buffer | undefined): void {
@@ -207,18 +344,25 @@ export class ClientTransmission {
   }
 
   private pendingFor(handle: number): PendingRequest {
-    const p = this.pending.get(handle);
-    if (!p) {
+    const p = this.slots[handle % SLOT_SPAN];
+    if (p === undefined || p.handle !== handle || handle === 0) {
       throw new NbdProtocolError('NBD_ERR_UNEXPECTED_REPLY', `reply for unknown handle ${handle}`);
     }
     return p;
   }
 
   private settled(handle: number): void {
-    this.pending.delete(handle);
-    if (this.pending.size === 0 && this.idle) {
+    const p = this.slots[handle % SLOT_SPAN];
+    p.handle = 0;
+    this.inFlight--;
+    if (this.inFlight === 0 && this.idle) {
       this.idle();
       this.idle = undefined;
+    }
+    const ready = this.ready;
+    if (ready) {
+      this.ready = undefined;
+      this.hand(ready);
     }
   }
 }

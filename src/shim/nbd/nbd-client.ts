@@ -24,7 +24,7 @@ import { ClientTransmission } from './client-transmission.js';
 import { NbdProtocolError } from './nbd-error.js';
 import { FrameKind, NbdFramer, type Frame } from './nbd-framer.js';
 import { parseNbdUri } from './nbd-uri.js';
-import type { ReplyResult } from './pending-request.js';
+import type { IoCompletion, ReplyResult } from './pending-request.js';
 import {
   CommandFlag,
   INTEROPERABLE_MAXIMUM_BLOCK_SIZE,
@@ -219,6 +219,50 @@ export class NbdClient implements Bdev {
       });
     }
     return this.readSplit(lba, blocks, into);
+  }
+
+  /**
+   * fio's queue/complete style for a caller that keeps many reads in flight and reuses its
+   * buffers (nvmf-bench's queue slots): reads `into.length` bytes at `lba` into `into` and calls
+   * `completion.ioDone` once done — never during this call. No promise, closure or result object
+   * per read. A bad range or buffer throws here (a caller's bug, not an I/O error).
+   */
+  queueRead(lba: number, into: Buffer, completion: IoCompletion): void {
+    const length = into.length;
+    if (length % this.blockSize !== 0) {
+      throw new RangeError(`${this.name}: a read of ${length} bytes is not whole blocks`);
+    }
+    const blocks = length / this.blockSize;
+    checkRange(this, lba, blocks);
+    if (length > 0 && length <= this.maxRequestBytes) {
+      this.tx.queue(NbdCommand.Read, 0, lba * this.blockSize, length, undefined, into, completion);
+    } else {
+      this.readSplit(lba, blocks, into).then(
+        () => completion.ioDone(undefined),
+        (err: Error) => completion.ioDone(err),
+      );
+    }
+  }
+
+  /** queueRead's counterpart: writes `data` at `lba`, then calls `completion.ioDone`. */
+  queueWrite(lba: number, data: Buffer, completion: IoCompletion): void {
+    checkRange(this, lba, blocksOf(this, data));
+    if (data.length > 0 && data.length <= this.maxRequestBytes) {
+      this.tx.queue(
+        NbdCommand.Write,
+        0,
+        lba * this.blockSize,
+        data.length,
+        data,
+        undefined,
+        completion,
+      );
+    } else {
+      this.writeSplit(lba, data, {}, false).then(
+        () => completion.ioDone(undefined),
+        (err: Error) => completion.ioDone(err),
+      );
+    }
   }
 
   /** A read beyond one request: the parts are read into one buffer. */

@@ -6,6 +6,8 @@
  * range (`beginContent`) and copies the bytes into `destination()` itself. With an owner, the
  * outcome is held until the owner calls `deliver()` (the client hands completions on one at a
  * time) and failures become the owner's errors; without, it is delivered at once, as is.
+ * A request may instead carry an IoCompletion, called back with no promise at all (fio's
+ * queue/complete style); the owner then reuses the request object for later requests (`reuse`).
  */
 import { NbdProtocolError } from './nbd-error.js';
 import { NbdCommand, NbdErrno, ReplyType, REPLY_TYPE_ERROR_BIT } from './protocol.js';
@@ -37,7 +39,22 @@ export interface RequestOwner {
   failure(p: PendingRequest, f: Failure): Error;
 }
 
+/**
+ * Called back once when a request completes, instead of a promise settling: nvmf-bench's queue
+ * slots implement it, so that a read or write costs no promise, closure or result object.
+ */
+export interface IoCompletion {
+  /** Success (READ data is in the caller's buffer) when `err` is undefined. */
+  ioDone(err: Error | undefined): void;
+}
+
+const ignore = (): void => {};
+
 export class PendingRequest {
+  /** The handle on the wire while in flight, 0 once settled (owner-managed). */
+  handle = 0;
+  /** The request header this object sends, reused with the object (owner-managed). */
+  header: Buffer | undefined;
   /** Whole-request view when one content chunk covered it, else the assembled copy. */
   private content: Buffer | undefined;
   private covered = 0;
@@ -47,18 +64,62 @@ export class PendingRequest {
   private succeeded = false;
   private outcome: ReplyResult | Failure | undefined;
 
+  /** Called back instead of `resolve`/`reject` when set. */
+  completion: IoCompletion | undefined;
+
   constructor(
-    readonly type: NbdCommand,
-    readonly offset: number,
-    readonly length: number,
+    public type: NbdCommand,
+    public offset: number,
+    public length: number,
     /** base:allocation context id, for BLOCK_STATUS. */
     private readonly contextId: number | undefined,
-    private readonly resolve: (r: ReplyResult) => void,
-    private readonly reject: (e: Failure) => void,
+    private resolve: (r: ReplyResult) => void,
+    private reject: (e: Failure) => void,
     /** Where READ data goes (exactly `length` bytes); a new buffer when not given. */
-    private readonly into?: Buffer,
+    private into?: Buffer,
     private readonly owner?: RequestOwner,
+    /** The owner's index for this object (its slot in a table of reusable requests). */
+    readonly index = 0,
   ) {}
+
+  /**
+   * Makes a settled and delivered (or new) object a fresh request, so that an owner reuses its
+   * request objects instead of allocating one per request. With `completion`, the outcome goes
+   * to it and `resolve`/`reject` are not used.
+   */
+  reuse(
+    type: NbdCommand,
+    offset: number,
+    length: number,
+    resolve: ((r: ReplyResult) => void) | undefined,
+    reject: ((e: Failure) => void) | undefined,
+    into: Buffer | undefined,
+    completion: IoCompletion | undefined,
+  ): void {
+    this.type = type;
+    this.offset = offset;
+    this.length = length;
+    this.resolve = resolve ?? ignore;
+    this.reject = reject ?? ignore;
+    this.into = into;
+    this.completion = completion;
+    this.content = undefined;
+    this.covered = 0;
+    this.error = undefined;
+    this.blockDescriptors = undefined;
+    this.succeeded = false;
+    this.outcome = undefined;
+  }
+
+  /** Drops every reference to the caller's objects (a reusable request waiting in a pool). */
+  clear(): void {
+    this.reuse(this.type, 0, 0, undefined, undefined, undefined, undefined);
+  }
+
+  /** Whether the settled request succeeded. */
+  get ok(): boolean {
+    return this.succeeded;
+  }
 
   /**
    * A settled request is its own ReplyResult (READ data, BLOCK_STATUS descriptors), so that a
@@ -76,8 +137,9 @@ export class PendingRequest {
   deliver(): void {
     const outcome = this.outcome!;
     this.outcome = undefined;
-    if (this.succeeded) this.resolve(outcome as ReplyResult);
-    else this.fail(outcome as Failure);
+    if (!this.succeeded) this.fail(outcome as Failure);
+    else if (this.completion) this.completion.ioDone(undefined);
+    else this.resolve(outcome as ReplyResult);
   }
 
   private finish(succeeded: boolean, outcome: ReplyResult | Failure): void {
@@ -88,7 +150,10 @@ export class PendingRequest {
   }
 
   private fail(f: Failure): void {
-    this.reject(this.owner ? this.owner.failure(this, f) : f);
+    const err = this.owner ? this.owner.failure(this, f) : f;
+    if (this.completion) {
+      this.completion.ioDone(err instanceof Error ? err : new Error(`NBD error ${err.errno}`));
+    } else this.reject(err);
   }
 
   /** The connection was lost before the reply came. */

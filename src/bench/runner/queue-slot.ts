@@ -1,0 +1,133 @@
+/**
+ * One of a job's `iodepth` slots on an engine with a queue/complete interface (IoQueue), as fio
+ * drives an async engine: the slot owns its io_u — this object, its read buffer, its write buffer
+ * source — queues one I/O, is called back when it completes, accounts it and queues the next.
+ * Nothing is allocated per I/O here (no promise, no closure), so the garbage collector's pauses,
+ * which stop every I/O in flight, stay rare. Same accounting as JobRunner's promise slots: slat
+ * from preparing the I/O to the queue call returning, clat from there to the callback.
+ */
+import type { IoCompletion, IoQueue } from '../engines/io-engine.js';
+import { READ } from '../options/job-spec.js';
+import type { IoUnit } from '../workload/io-pattern.js';
+import type { WriteBufferSource } from '../workload/write-buffers.js';
+import type { Phase } from './job-runner.js';
+
+/** The job's next I/O (written into `reuse` when the source can), or undefined at the end. */
+export type IoSource = (reuse?: IoUnit) => IoUnit | undefined;
+
+/** What a slot needs of its job (JobRunner). */
+export interface SlotHost {
+  readonly stopped: boolean;
+  delayFor(u: IoUnit, phase: Phase): number;
+  writeData(u: IoUnit, phase: Phase, writes: WriteBufferSource): Buffer;
+  issued(): void;
+  ioFailed(u: IoUnit, err: Error): void;
+  ioDone(
+    u: IoUnit,
+    t0: number,
+    t1: number,
+    t2: number,
+    read: Buffer | undefined,
+    checkReads: boolean,
+    phase: Phase,
+  ): boolean;
+  starved(now: number): boolean;
+}
+
+export class QueueSlot implements IoCompletion {
+  /** The I/O in flight, and when it was prepared and queued. */
+  private unit: IoUnit | undefined;
+  private t0 = 0;
+  private t1 = 0;
+  /** Where the read in flight lands: the slot's buffer, or a view of it for a shorter read. */
+  private readView: Buffer;
+  private finished = false;
+  /** The unit the source writes the next I/O into. */
+  private readonly own: IoUnit = { ddir: READ, offset: 0, length: 0, seedLo: 0, seedHi: 0 };
+  private readonly next = (): void => this.issueNext();
+
+  constructor(
+    private readonly host: SlotHost,
+    private readonly queue: IoQueue,
+    private readonly blockSize: number,
+    private readonly phase: Phase,
+    private readonly source: IoSource,
+    /** The slot's read buffer (the largest bs), reused for every read as an io_u buffer is. */
+    private readonly buffer: Buffer,
+    private readonly writes: WriteBufferSource | undefined,
+    private readonly checkReads: boolean,
+    private readonly onFinished: () => void,
+  ) {
+    this.readView = buffer;
+  }
+
+  start(): void {
+    this.issueNext();
+  }
+
+  /** The I/O in flight completed (IoCompletion). */
+  ioDone(err: Error | undefined): void {
+    const t2 = performance.now();
+    const u = this.unit!;
+    this.unit = undefined;
+    const host = this.host;
+    if (err) {
+      host.ioFailed(u, err);
+      return this.finish();
+    }
+    const read = u.ddir === READ ? this.readView : undefined;
+    if (!host.ioDone(u, this.t0, this.t1, t2, read, this.checkReads, this.phase)) {
+      return this.finish();
+    }
+    if (host.starved(t2)) setImmediate(this.next);
+    else this.issueNext();
+  }
+
+  private issueNext(): void {
+    if (this.host.stopped) return this.finish();
+    const u = this.source(this.own);
+    if (!u) return this.finish();
+    const wait = this.host.delayFor(u, this.phase);
+    if (wait > 0) {
+      setTimeout(() => (this.host.stopped ? this.finish() : this.issue(u)), wait);
+      return;
+    }
+    this.issue(u);
+  }
+
+  private issue(u: IoUnit): void {
+    const host = this.host;
+    this.unit = u;
+    try {
+      if (u.ddir === READ) {
+        const into = this.viewOf(u.length);
+        this.t0 = performance.now();
+        this.queue.read(u.offset / this.blockSize, into, this);
+      } else {
+        const data = host.writeData(u, this.phase, this.writes!);
+        this.t0 = performance.now();
+        this.queue.write(u.offset / this.blockSize, data, this);
+      }
+    } catch (err) {
+      host.issued();
+      host.ioFailed(u, err as Error);
+      return this.finish();
+    }
+    this.t1 = performance.now();
+    host.issued();
+  }
+
+  /** The read buffer cut to `length` bytes; the view is kept while reads keep that length. */
+  private viewOf(length: number): Buffer {
+    if (this.readView.length !== length) {
+      this.readView = length === this.buffer.length ? this.buffer : this.buffer.subarray(0, length);
+    }
+    return this.readView;
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.onFinished();
+  }
+}
