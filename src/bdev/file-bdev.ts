@@ -29,6 +29,7 @@ import {
 import type { FileHandle } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { LbaRange } from './bdev.js';
+import { ReadSlab } from './read-slab.js';
 import { BaseBdev, checkGeometry } from './base-bdev.js';
 import {
   GenericStatus,
@@ -70,14 +71,6 @@ export const SLOW_SYNC_STREAK = 4;
 /** `auto`: how long requests go to the threadpool after a streak of slow synchronous ones. */
 export const POOL_BACKOFF_MS = 250;
 
-/**
- * Reads up to this size are cut from a slab of READ_SLAB_BYTES, as MemoryBdev does: a 4 KiB
- * Buffer.allocUnsafe gets its own ArrayBuffer (Buffer's pool stops below 4 KiB); a slab lives
- * while any read cut from it does, and its bytes are never reused.
- */
-const SLAB_READ_MAX_BYTES = 8 * 1024;
-const READ_SLAB_BYTES = 64 * 1024;
-
 const defaultClock = (): number => performance.now();
 
 /** The largest single zero write; a larger Write Zeroes is done in pieces of this size. */
@@ -92,8 +85,7 @@ export class FileBdev extends BaseBdev {
   /** `auto`: requests go to the threadpool until this clock() time. */
   private poolUntil = 0;
   private slowStreak = 0;
-  private slab = Buffer.allocUnsafe(0);
-  private slabUsed = 0;
+  private readonly readSlab = new ReadSlab();
 
   private constructor(
     name: string,
@@ -176,7 +168,7 @@ export class FileBdev extends BaseBdev {
 
   /** On the event loop (sync): the data itself, or a throw; on the threadpool: a promise. */
   protected readBlocks(lba: number, blocks: number): Buffer | Promise<Buffer> {
-    const out = this.readBuffer(blocks * this.blockSize);
+    const out = this.readSlab.take(blocks * this.blockSize);
     const base = lba * this.blockSize;
     if (!this.useSync()) return this.readPooled(out, base);
     let done: number;
@@ -216,18 +208,6 @@ export class FileBdev extends BaseBdev {
       done += n;
     }
     return done;
-  }
-
-  /** `size` bytes of unzeroed memory no one else holds. */
-  private readBuffer(size: number): Buffer {
-    if (size > SLAB_READ_MAX_BYTES) return Buffer.allocUnsafe(size);
-    if (this.slabUsed + size > this.slab.length) {
-      this.slab = Buffer.allocUnsafe(READ_SLAB_BYTES);
-      this.slabUsed = 0;
-    }
-    const out = this.slab.subarray(this.slabUsed, this.slabUsed + size);
-    this.slabUsed += size;
-    return out;
   }
 
   /** On the event loop (sync, no FUA): done when it returns, or a throw; otherwise a promise. */

@@ -5,18 +5,12 @@
  * freed. A never-written or deallocated block reads as zeroes.
  */
 import type { BlockStatusExtent, LbaRange } from './bdev.js';
+import { ReadSlab } from './read-slab.js';
 import { BaseBdev, type BdevGeometry } from './base-bdev.js';
 import { checkRange } from './bdev.js';
 
 /** Bytes per chunk: large enough that the map stays small, small enough that sparse writes stay cheap. */
 export const MEMORY_CHUNK_BYTES = 64 * 1024;
-
-/**
- * Reads up to this size are cut from a slab of READ_SLAB_BYTES; a slab lives while any read
- * from it does (at most 16 small reads' worth), as with Buffer's own pool.
- */
-const SLAB_READ_MAX_BYTES = 8 * 1024;
-const READ_SLAB_BYTES = 64 * 1024;
 
 const HOLE = 0;
 const DATA = 1;
@@ -45,8 +39,7 @@ export class MemoryBdev extends BaseBdev {
   private readonly chunks = new Map<number, Chunk>();
   private readonly blocksPerChunk: number;
   /** Where small reads are cut from; never reused, so a read stays the caller's alone. */
-  private slab = Buffer.allocUnsafe(0);
-  private slabUsed = 0;
+  private readonly readSlab = new ReadSlab();
 
   constructor(opts: MemoryBdevOptions) {
     super(opts);
@@ -66,7 +59,7 @@ export class MemoryBdev extends BaseBdev {
    */
   protected readBlocks(lba: number, blocks: number): Buffer {
     const bs = this.blockSize;
-    const out = this.readBuffer(blocks * bs);
+    const out = this.readSlab.take(blocks * bs);
     for (let done = 0; done < blocks;) {
       const at = lba + done;
       const first = at % this.blocksPerChunk;
@@ -76,18 +69,6 @@ export class MemoryBdev extends BaseBdev {
       else out.fill(0, done * bs, (done + count) * bs);
       done += count;
     }
-    return out;
-  }
-
-  /** `size` bytes of unzeroed memory no one else holds. */
-  private readBuffer(size: number): Buffer {
-    if (size > SLAB_READ_MAX_BYTES) return Buffer.allocUnsafe(size);
-    if (this.slabUsed + size > this.slab.length) {
-      this.slab = Buffer.allocUnsafe(READ_SLAB_BYTES);
-      this.slabUsed = 0;
-    }
-    const out = this.slab.subarray(this.slabUsed, this.slabUsed + size);
-    this.slabUsed += size;
     return out;
   }
 
