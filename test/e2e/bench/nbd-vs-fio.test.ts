@@ -4,15 +4,18 @@
  * run. Both must report it in the same shape (fio's clat percentile list, io_bytes = total_ios ×
  * bs for nvmf-bench, ordered percentiles), and their figures must agree.
  *
- * What is asserted: for IOPS and p50 clat, the median over ROUNDS of the per-round ratio
- * nvmf-bench / fio lies within a factor of 2 — a check that nvmf-bench measures what fio
- * measures (units, percentile math, what counts as an I/O), which a broken histogram or a wrong
- * clock would fail. What is printed with a verdict but NOT asserted: issue 3's "within 25%" for
- * IOPS, p50 and p99. On this project's 2-core machines that band is inside the run-to-run noise
- * of fio itself (fio's own figures spread 20–367 % between rounds of one run while other work
- * shared the cores), and nvmf-bench's p99 runs 1.4–2.1× fio's in about half the runs (a tail of
- * I/Os held ~5 ms, mostly not GC: see issue 3's note). Asserting it made `npm test` fail in 6 of
- * 6 runs at load 2–6, so issue 3 stays open on that point instead.
+ * What is asserted, per workload:
+ *  - 4 KiB randread QD1 (5 rounds): issue 3's "within 25%" — for IOPS, p50 and p99 clat, the
+ *    median over rounds of the per-round ratio nvmf-bench / fio lies in [0.75, 1.25]. At QD1
+ *    each I/O is one round trip, so both tools' run-to-run noise is small (3–15 % on the CI
+ *    machine), well inside the band.
+ *  - 4 KiB randread QD32 (7 rounds, the reference workload of REAL-CLIENTS.md): IOPS and p50
+ *    within a factor of 2 — that nvmf-bench measures what fio measures (units, percentile math,
+ *    what counts as an I/O) — and the 25 % verdict for IOPS, p50 and p99 printed, not asserted.
+ *    At QD32 fio's own figures spread 43–168 % between rounds of one CI run (nbdkit's worker
+ *    threads and both clients share two cores), and with other work on the machine the ratios
+ *    left the 25 % band on both sides in 6 of 6 runs; on the quiet CI machine they were 0.97,
+ *    1.02 and 1.22 (p99 at the edge). See issue 3's note.
  *
  * This is a ratio between two tools measured back to back on the same server, not an absolute
  * timing: a round is one fio run followed at once by one nvmf-bench run, so slow changes in the
@@ -25,8 +28,7 @@
  * unpinned it stayed at 0.82–0.87 under the same load.
  *
  * Each side's run-to-run noise — (max − min) / median of its own figures over the rounds — is
- * printed with every figure. QD1 is measured and printed too, not asserted: its three short
- * rounds keep the suite near two minutes and are too few to outvote one disturbed run.
+ * printed with every figure.
  */
 import t from 'tap';
 import { join } from 'node:path';
@@ -50,8 +52,8 @@ const RAMP_S = 1;
 interface Workload {
   label: string;
   rounds: number;
-  /** IOPS and p50 asserted within SAME_MEASURE_FACTOR, or only printed. */
-  asserted: boolean;
+  /** `band`: IOPS, p50 and p99 within TOLERANCE; `measure`: IOPS and p50 within SAME_MEASURE_FACTOR. */
+  check: 'band' | 'measure';
   args: string[];
 }
 
@@ -67,8 +69,8 @@ const randread = (iodepth: number, runtimeS: number): string[] => [
 
 const WORKLOADS: Workload[] = [
   // The reference workload of ../shared/REAL-CLIENTS.md: 4 KiB random reads at queue depth 32.
-  { label: '4 KiB randread QD32', rounds: 7, asserted: true, args: randread(32, 3) },
-  { label: '4 KiB randread QD1', rounds: 3, asserted: false, args: randread(1, 2) },
+  { label: '4 KiB randread QD32', rounds: 7, check: 'measure', args: randread(32, 3) },
+  { label: '4 KiB randread QD1', rounds: 5, check: 'band', args: randread(1, 2) },
 ];
 
 interface Figures {
@@ -159,8 +161,12 @@ t.test('nvmf-bench and fio agree within 25% on the same nbdkit server', async (t
         ` · fio${unit} ${show(f).join(', ')} (noise ${pct(spread(f))})` +
         ` · nvmf-bench${unit} ${show(o).join(', ')} (noise ${pct(spread(o))})`;
       const within25 = Math.abs(ratio - 1) <= TOLERANCE;
+      if (w.check === 'band') {
+        t.ok(within25, `${line} · within 25%`);
+        continue;
+      }
       t.comment(`${line} · within 25%: ${within25 ? 'yes' : 'no'}`);
-      if (w.asserted && key !== 'p99') {
+      if (key !== 'p99') {
         t.ok(
           ratio >= 1 / SAME_MEASURE_FACTOR && ratio <= SAME_MEASURE_FACTOR,
           `${w.label} ${key}: nvmf-bench and fio agree within a factor of ${SAME_MEASURE_FACTOR} (median ratio ${ratio.toFixed(3)})`,
