@@ -25,19 +25,9 @@ import {
   type ReplyResult,
   type RequestOwner,
 } from './pending-request.js';
-import {
-  INTEROPERABLE_MAXIMUM_BLOCK_SIZE,
-  NBD_REQUEST_MAGIC,
-  NbdCommand,
-  REQUEST_FLAGS_OFFSET,
-  REQUEST_HANDLE_OFFSET,
-  REQUEST_HEADER_SIZE,
-  REQUEST_LENGTH_OFFSET,
-  REQUEST_OFFSET_OFFSET,
-  REQUEST_TYPE_OFFSET,
-} from './protocol.js';
+import { INTEROPERABLE_MAXIMUM_BLOCK_SIZE, NbdCommand, REQUEST_HEADER_SIZE } from './protocol.js';
 import { ReplyReader } from './reply-reader.js';
-import { commandName, encodeRequestHeader } from './transmission-codec.js';
+import { commandName, encodeRequestHeader, writeRequestHeader } from './transmission-codec.js';
 
 /** A non-data reply chunk (block status, error) is accepted up to this size. */
 const MAX_REPLY_PAYLOAD = 2 * INTEROPERABLE_MAXIMUM_BLOCK_SIZE;
@@ -50,7 +40,6 @@ const WRITES = new Set<number>([NbdCommand.Write, NbdCommand.WriteZeroes, NbdCom
  * flight, and 2^53 / SLOT_SPAN = 2^37 requests per connection.
  */
 const SLOT_SPAN = 0x1_0000;
-const TWO_32 = 0x1_0000_0000;
 
 /**
  * Queues a microtask: `RESOLVED.then(fn)` costs a reaction and a promise, where Node's
@@ -300,14 +289,7 @@ export class ClientTransmission {
     this.inFlight++;
     // The header buffer is rewritten only after the reply came, i.e. after the server read it.
     const h = (p.header ??= Buffer.allocUnsafe(REQUEST_HEADER_SIZE));
-    h.writeUInt32BE(NBD_REQUEST_MAGIC, 0);
-    h.writeUInt16BE(flags, REQUEST_FLAGS_OFFSET);
-    h.writeUInt16BE(type, REQUEST_TYPE_OFFSET);
-    h.writeUInt32BE(Math.floor(handle / TWO_32), REQUEST_HANDLE_OFFSET);
-    h.writeUInt32BE(handle >>> 0, REQUEST_HANDLE_OFFSET + 4);
-    h.writeUInt32BE(Math.floor(offset / TWO_32), REQUEST_OFFSET_OFFSET);
-    h.writeUInt32BE(offset >>> 0, REQUEST_OFFSET_OFFSET + 4);
-    h.writeUInt32BE(length, REQUEST_LENGTH_OFFSET);
+    writeRequestHeader(h, flags, type, handle, offset, length);
     this.transmit(h, data);
   }
 

@@ -85,13 +85,28 @@ export interface RequestHeader {
 
 export function encodeRequestHeader(r: RequestHeader): Buffer {
   const b = Buffer.allocUnsafe(REQUEST_HEADER_SIZE);
-  b.writeUInt32BE(NBD_REQUEST_MAGIC, 0);
-  b.writeUInt16BE(r.flags, REQUEST_FLAGS_OFFSET);
-  b.writeUInt16BE(r.type, REQUEST_TYPE_OFFSET);
-  writeHandle(b, REQUEST_HANDLE_OFFSET, r.handle);
-  writeUInt64(b, REQUEST_OFFSET_OFFSET, r.offset);
-  b.writeUInt32BE(r.length, REQUEST_LENGTH_OFFSET);
+  writeRequestHeader(b, r.flags, r.type, r.handle, r.offset, r.length);
   return b;
+}
+
+/**
+ * A request header written into `b` (REQUEST_HEADER_SIZE bytes), from its fields as arguments:
+ * a client that reuses one header buffer per request slot builds no object per request.
+ */
+export function writeRequestHeader(
+  b: Buffer,
+  flags: number,
+  type: number,
+  handle: Handle,
+  offset: number,
+  length: number,
+): void {
+  b.writeUInt32BE(NBD_REQUEST_MAGIC, 0);
+  b.writeUInt16BE(flags, REQUEST_FLAGS_OFFSET);
+  b.writeUInt16BE(type, REQUEST_TYPE_OFFSET);
+  writeHandle(b, REQUEST_HANDLE_OFFSET, handle);
+  writeUInt64(b, REQUEST_OFFSET_OFFSET, offset);
+  b.writeUInt32BE(length, REQUEST_LENGTH_OFFSET);
 }
 
 /** The request header fields; `handle` is a view of the header's 8 handle bytes. */
