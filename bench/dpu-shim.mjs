@@ -57,6 +57,27 @@ function run(cmd, argv) {
 
 const cpuOf = (pids) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 
+/** /proc/stat's first line counts in USER_HZ ticks (100 per second on Linux). */
+const USER_HZ = 100;
+/** The aggregate "cpu" line's fields: user nice system idle iowait irq softirq steal. */
+const IDLE_FIELDS = new Set([3, 4]);
+const BUSY_FIELDS = 8;
+
+/**
+ * The whole machine's busy and idle CPU seconds so far, every process and kernel thread included
+ * (softirq work and page-cache writeback that no per-process figure shows).
+ */
+function machineCpu() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1);
+  let busy = 0;
+  let idle = 0;
+  for (let i = 0; i < BUSY_FIELDS; i++) {
+    if (IDLE_FIELDS.has(i)) idle += Number(fields[i]);
+    else busy += Number(fields[i]);
+  }
+  return { busy: busy / USER_HZ, idle: idle / USER_HZ };
+}
+
 function freePort() {
   return new Promise((resolve) => {
     const srv = createServer().listen(0, '127.0.0.1', () => {
@@ -191,16 +212,23 @@ function measure(target, w, round) {
   const out = join(tmp, `${target.name}-${w.rw}-${w.depth}-${round}.json`.replace(/\W+/g, '-'));
   const dpu0 = target.dpuPid ? cpuSeconds(target.dpuPid) : 0;
   const nodes0 = cpuOf(target.nodePids);
+  const machine0 = machineCpu();
   run('fio', [
     ...timedJob(w.rw, target.uri, w.rw, w.depth),
     '--output-format=json',
     `--output=${out}`,
   ]);
+  const machine1 = machineCpu();
   const f = figures(out, w.rw);
+  f.machineUsPerIo = ((machine1.busy - machine0.busy) * US_PER_S) / f.ios;
+  f.idlePercent =
+    (PERCENT * (machine1.idle - machine0.idle)) /
+    (machine1.idle - machine0.idle + machine1.busy - machine0.busy);
+  f.fioUsPerIo = (f.fioCpu * RUNTIME * US_PER_S) / f.ios;
   f.dpuUsPerIo = target.dpuPid ? ((cpuSeconds(target.dpuPid) - dpu0) * US_PER_S) / f.ios : NaN;
   f.nodesUsPerIo = ((cpuOf(target.nodePids) - nodes0) * US_PER_S) / f.ios;
   log(
-    `${target.name} ${w.label} #${round + 1}: ${f.iops.toFixed(0)} IOPS, p99 ${f.p99Us.toFixed(0)} µs`,
+    `${target.name} ${w.label} #${round + 1}: ${f.iops.toFixed(0)} IOPS, p99 ${f.p99Us.toFixed(0)} µs, machine ${f.machineUsPerIo.toFixed(1)} µs/IO, idle ${f.idlePercent.toFixed(0)} %`,
   );
   return f;
 }
@@ -337,12 +365,14 @@ function markdown({ started, load0, load1, results, profile }) {
     `one \`nvmf-dpu\` per target serves NBD on loopback; every job uses the first ${WORKING_SET} of the device, written once before the runs.`,
     `The runs are interleaved: for each workload, ${ROUNDS > 1 ? `${ROUNDS} rounds of ` : ''}nbdkit, then each DPU target, one after the other${ROUNDS > 1 ? '; each row is the median-IOPS round' : ''}.`,
     '',
-    '| target | workload | IOPS | mean clat (µs) | p99 clat (µs) | DPU CPU µs/IO | storage nodes CPU µs/IO (server for nbdkit) |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    '| target | workload | IOPS | mean clat (µs) | p99 clat (µs) | fio CPU µs/IO | DPU CPU µs/IO | storage nodes CPU µs/IO (server for nbdkit) | machine busy CPU µs/IO | machine idle |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...results.map(
       (r) =>
-        `| ${r.target} | ${r.label} | ${fmt(r.f.iops)} | ${fmt(r.f.meanUs, 1)} | ${fmt(r.f.p99Us, 1)} | ${fmt(r.f.dpuUsPerIo, 1)} | ${fmt(r.f.nodesUsPerIo, 1)} |`,
+        `| ${r.target} | ${r.label} | ${fmt(r.f.iops)} | ${fmt(r.f.meanUs, 1)} | ${fmt(r.f.p99Us, 1)} | ${fmt(r.f.fioUsPerIo, 1)} | ${fmt(r.f.dpuUsPerIo, 1)} | ${fmt(r.f.nodesUsPerIo, 1)} | ${fmt(r.f.machineUsPerIo, 1)} | ${fmt(r.f.idlePercent)} % |`,
     ),
+    '',
+    "Machine busy CPU counts every process and kernel thread (loopback softirq, page-cache writeback) from /proc/stat; fio CPU is fio's own usr+sys.",
     '',
     `Mirror at QD32 over file-backed nodes: ${verdicts(MIRROR_FILE)}.`,
     '',
