@@ -19,6 +19,20 @@
  *    Under other load (helpers sharing the 2 cores, load 2–6) fio's own QD32 figures spread up to
  *    367 % between rounds.
  *
+ * Where the QD32 tail comes from (perf sched, /proc schedstat and the JSON's ctx, 2 cores, kernel
+ * 6.18, quiet rounds): fio's job runs at 89–98 % of one CPU with 4–26 context switches per 1000
+ * I/O, and nbdkit's 16 threads run on the other CPU (one traced second: fio 982 ms on CPU 0,
+ * nbdkit 970 ms on CPU 1), so replies wait in fio's socket and are reaped in order. nvmf-bench does
+ * the same work with fewer system calls (one read and one write per I/O; fio's libnbd does a poll,
+ * four recvfrom and a sendto), runs at 72–81 % and switches 60–96 times per 1000 I/O: its thread
+ * and nbdkit's share both CPUs (541/358 ms and 398/613 ms in the same trace) and nbdkit threads
+ * woken on its CPU preempt it with I/O in flight. p90 is 1.36× fio's, p99 1.44–2.01× (6 rounds).
+ * Keeping its event loop polling while I/O is in flight (bounded 100–1000 µs) removed most of its
+ * sleeps but not those preemptions (same ratios), and made QD1 faster than fio (p50 0.65×);
+ * --single-threaded-gc changed nothing. Slowing each I/O down by 5–10 µs (experiment only) gave
+ * fio's pattern — 96–99 % CPU, few switches, p99/p50 0.8× fio's — at 0.6–0.7× fio's IOPS: a
+ * different measurement, so not done. The per-round switches and CPU are printed below.
+ *
  * This is a ratio between two tools measured back to back on the same server, not an absolute
  * timing: a round is one fio run followed at once by one nvmf-bench run, so slow changes in the
  * machine's load (CI shares two cores) hit both sides of a ratio alike, and the median over
@@ -50,6 +64,7 @@ const TOLERANCE = 0.25;
 const SAME_MEASURE_FACTOR = 2;
 const BLOCK_SIZE = 4096;
 const RAMP_S = 1;
+const KILO = 1000;
 
 interface Workload {
   label: string;
@@ -86,6 +101,9 @@ interface Figures {
   percentiles: number[];
   ioBytes: number;
   totalIos: number;
+  /** Context switches of the job per 1000 I/O, and its CPU use (usr + sys, % of one CPU). */
+  ctxPerKio: number;
+  cpu: number;
 }
 
 const METRICS = ['iops', 'p50', 'p99'] as const;
@@ -102,6 +120,8 @@ function figures(doc: any): Figures {
     percentiles: Object.values(pct),
     ioBytes: read.io_bytes,
     totalIos: read.total_ios,
+    ctxPerKio: (doc.jobs[0].ctx * KILO) / read.total_ios,
+    cpu: doc.jobs[0].usr_cpu + doc.jobs[0].sys_cpu,
   };
 }
 
@@ -151,6 +171,12 @@ t.test(
           t.ok(ordered(r.percentiles), `${who}: clat percentiles are ordered`);
         }
       }
+      // How each tool ran, round by round: the QD32 tail follows these (see the header).
+      const how = (runs: Figures[]) =>
+        runs.map((r) => `${r.ctxPerKio.toFixed(0)}/${r.cpu.toFixed(0)}%`).join(', ');
+      t.comment(
+        `${w.label} context switches per 1000 I/O / CPU: fio ${how(fio)} · nvmf-bench ${how(ours)}`,
+      );
       t.same(
         ours[0].percentileKeys,
         fio[0].percentileKeys,
