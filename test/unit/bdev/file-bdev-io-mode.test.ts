@@ -7,6 +7,7 @@ import {
   type FileIoMode,
   POOL_BACKOFF_MS,
   SLOW_SYNC_STREAK,
+  WRITE_PIECE_BYTES,
 } from '../../../src/bdev/file-bdev.js';
 import { firstDifference, patternBlocks, rng } from '../../support/pattern.js';
 
@@ -50,6 +51,31 @@ describe('FileBdev I/O modes', () => {
       expect(b.stats.writeOps).toBe(48);
       await b.close();
       expect(firstDifference(await readFile(path), ref)).toBeUndefined();
+    },
+  );
+
+  it.each<FileIoMode>(['sync', 'pool'])(
+    '%s: a write larger than a piece, starting and ending off piece boundaries, lands whole',
+    async (io) => {
+      const path = join(dir, `pieces-${io}.img`);
+      const blocks = (3 * WRITE_PIECE_BYTES) / BLOCK;
+      const b = await FileBdev.open({
+        name: io,
+        path,
+        blockSize: BLOCK,
+        size: 4 * blocks * BLOCK,
+        io,
+      });
+      // Three blocks in, 2 pieces and 5 blocks long: a partial piece, whole ones, a partial one.
+      const lba = 3;
+      const count = (2 * WRITE_PIECE_BYTES) / BLOCK + 5;
+      const data = patternBlocks(lba, count, BLOCK, 7);
+      await b.write(lba, data);
+      const want = Buffer.alloc(4 * blocks * BLOCK);
+      data.copy(want, lba * BLOCK);
+      expect(firstDifference(await b.read(0, 4 * blocks), want)).toBeUndefined();
+      await b.close();
+      expect(firstDifference(await readFile(path), want)).toBeUndefined();
     },
   );
 
