@@ -17,6 +17,8 @@ import type { Completion, CompletionCallback, SubmitIo } from './queue-pair.js';
 import type { What } from './completion-error.js';
 import { NvmeStatusError, StatusCodeType, GenericStatus } from '../nvme/status.js';
 import type { NamespaceInfo } from './association.js';
+import { extentsOf } from './extents-of.js';
+import { IoWhat } from './io-what.js';
 import {
   MAX_BLOCKS_PER_COMMAND,
   MAX_DSM_RANGES,
@@ -52,6 +54,11 @@ export interface RemoteBdevOptions {
   /** close() also closes the controller (openRemoteBdev). */
   ownsController?: boolean;
 }
+
+export { extentsOf } from './extents-of.js';
+
+/** How a read with a callback ends: once, with the data or the error. */
+export type ReadCallback = (err: Error | null, data?: Buffer) => void;
 
 /** Log page offsets and lengths are in dwords (NVMe Base 2.0, 5.16: NUMD, LPO dword aligned). */
 const DWORD = 4;
@@ -93,11 +100,36 @@ export class RemoteBdev implements Bdev {
       return Promise.reject(err);
     }
     if (blocks === 0) return Promise.resolve(Buffer.alloc(0));
-    // The data path's common case, one command: no async wrapper around the command's promise.
+    // The data path's common case, one command: the caller's promise is the only one.
     if (blocks <= this.maxBlocksPerCommand) {
-      return this.readChunk(lba, blocks).then(this.countRead, this.countError);
+      return new Promise<Buffer>((resolve, reject) =>
+        this.readChunk(lba, blocks, (err, data) => (err ? reject(err) : resolve(data!))),
+      );
     }
     return this.readSplit(lba, blocks).then(this.countRead, this.countError);
+  }
+
+  /**
+   * read() with the outcome going to `done` (once, never synchronously): the mirror's data path,
+   * where a one-command read then costs no promise at this layer. Other reads take read() and
+   * report its outcome.
+   */
+  readWithCallback(lba: number, blocks: number, done: ReadCallback): void {
+    if (
+      !Number.isInteger(blocks) ||
+      blocks <= 0 ||
+      blocks > this.maxBlocksPerCommand ||
+      !Number.isSafeInteger(lba) ||
+      lba < 0 ||
+      lba + blocks > this.blockCount
+    ) {
+      this.read(lba, blocks).then(
+        (data) => done(null, data),
+        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+      );
+      return;
+    }
+    this.readChunk(lba, blocks, done);
   }
 
   private readonly countRead = (data: Buffer): Buffer => {
@@ -116,29 +148,55 @@ export class RemoteBdev implements Bdev {
     const per = this.maxBlocksPerCommand;
     const parts: Promise<Buffer>[] = [];
     for (let done = 0; done < blocks; done += per) {
-      parts.push(this.readChunk(lba + done, Math.min(per, blocks - done)));
+      const n = Math.min(per, blocks - done);
+      parts.push(
+        new Promise<Buffer>((resolve, reject) =>
+          this.readChunk(lba + done, n, (err, data) => (err ? reject(err) : resolve(data!)), false),
+        ),
+      );
     }
     // The transport hands each command's data back as its own buffer; one copy joins them.
     return Buffer.concat(await Promise.all(parts), blocks * this.blockSize);
   }
 
-  private async readChunk(lba: number, blocks: number): Promise<Buffer> {
+  /**
+   * One Read command of `blocks` (within MDTS, checked by the caller); `done` gets its data.
+   * `count` false leaves the stats to the caller (a split read counts once).
+   */
+  private readChunk(lba: number, blocks: number, done: ReadCallback, count = true): void {
     const length = blocks * this.blockSize;
     const what = new IoWhat('Read', this.name, lba, blocks);
-    const { data } = await this.controller.ioCommand(
-      readCommand(this.nsid, lba, blocks),
-      { readLength: length },
-      what,
-    );
-    if (!data || data.length !== length) {
-      throw new NvmeStatusError(
-        StatusCodeType.Generic,
-        GenericStatus.DataTransferError,
-        `${what.toString()} returned ${data?.length ?? 0} bytes, expected ${length}`,
-        false,
+    const sqe = readCommand(this.nsid, lba, blocks);
+    const io = { readLength: length };
+    const completed: CompletionCallback = (err, c) => {
+      const data = c?.data;
+      if (!err && (!data || data.length !== length)) {
+        err = new NvmeStatusError(
+          StatusCodeType.Generic,
+          GenericStatus.DataTransferError,
+          `${what.toString()} returned ${data?.length ?? 0} bytes, expected ${length}`,
+          false,
+        );
+      }
+      if (err) {
+        if (count) this.stats.errors++;
+        done(err);
+        return;
+      }
+      if (count) {
+        this.stats.readOps++;
+        this.stats.readBytes += length;
+      }
+      done(null, data);
+    };
+    const host = this.controller;
+    if (host.ioCommandWithCallback) host.ioCommandWithCallback(sqe, io, what, completed);
+    else {
+      host.ioCommand(sqe, io, what).then(
+        (c) => completed(null, c),
+        (err: unknown) => completed(err instanceof Error ? err : new Error(String(err))),
       );
     }
-    return data;
   }
 
   /**
@@ -354,46 +412,5 @@ export class RemoteBdev implements Bdev {
 
   async close(): Promise<void> {
     if (this.ownsController) await this.controller.close();
-  }
-}
-
-/** Run-length extents of `blocks` bits of `bitmap` from bit `start` (1 = data, 0 = hole). */
-export function extentsOf(bitmap: Buffer, start: number, blocks: number): BlockStatusExtent[] {
-  const out: BlockStatusExtent[] = [];
-  const bit = (i: number) => (bitmap[i >>> 3] >>> (i & 7)) & 1;
-  let i = start;
-  const end = start + blocks;
-  while (i < end) {
-    const value = bit(i);
-    let j = i + 1;
-    while (j < end) {
-      // Whole bytes of the same value at once.
-      if ((j & 7) === 0 && j + 8 <= end && bitmap[j >>> 3] === (value ? 0xff : 0)) {
-        j += 8;
-        continue;
-      }
-      if (bit(j) !== value) break;
-      j++;
-    }
-    out.push({ blocks: j - i, state: value ? 'data' : 'hole' });
-    i = j;
-  }
-  return out;
-}
-
-/**
- * A data-path command's description ("Write node1 lba 8+8"), formatted only when a message needs
- * it: one small object per command instead of a string built for every I/O.
- */
-class IoWhat {
-  constructor(
-    private readonly op: string,
-    private readonly bdev: string,
-    private readonly lba: number,
-    private readonly blocks: number,
-  ) {}
-
-  toString(): string {
-    return `${this.op} ${this.bdev} lba ${this.lba}+${this.blocks}`;
   }
 }

@@ -23,6 +23,21 @@ export interface CallbackWriteLeg {
 export const writesWithCallback = (leg: object): leg is CallbackWriteLeg =>
   typeof (leg as Partial<CallbackWriteLeg>).writeWithCallback === 'function';
 
+/**
+ * A leg that takes a read with a callback (RemoteBdev): the mirror's read fast path then costs
+ * the caller's promise only, none per leg.
+ */
+export interface CallbackReadLeg {
+  readWithCallback(
+    lba: number,
+    blocks: number,
+    done: (err: Error | null, data?: Buffer) => void,
+  ): void;
+}
+
+export const readsWithCallback = (leg: object): leg is CallbackReadLeg =>
+  typeof (leg as Partial<CallbackReadLeg>).readWithCallback === 'function';
+
 /** One leg's failed part of a change. */
 export interface LegFailure {
   leg: number;

@@ -39,7 +39,13 @@ import {
   type ResyncHost,
   type ResyncResult,
 } from './mirror-resync.js';
-import { LegJoin, writesWithCallback, type LegFailure, type LegJoinOwner } from './leg-join.js';
+import {
+  LegJoin,
+  readsWithCallback,
+  writesWithCallback,
+  type LegFailure,
+  type LegJoinOwner,
+} from './leg-join.js';
 import { RegionLocks } from './region-locks.js';
 import { WriteIntentBitmap } from './write-intent-bitmap.js';
 
@@ -235,14 +241,25 @@ export class MirrorBdev extends BaseBdev implements ResyncHost, LegJoinOwner {
   // ---- block operations -------------------------------------------------------------------
 
   /**
-   * The data path: one leg's read, its promise handed on, with a retry on the other healthy legs
-   * only once it has failed (no per-read set of tried legs, no async state, until then).
+   * The data path: one leg's read (through its callback form when it has one, so the caller's
+   * promise is the only one), with a retry on the other healthy legs only once it has failed (no
+   * per-read set of tried legs, no async state, until then).
    */
   protected readBlocks(lba: number, blocks: number): Promise<Buffer> {
     if (this.legTimeoutMs > 0) return this.readFrom(lba, blocks, new Set(), undefined);
     const leg = this.pickReadLeg(NONE_TRIED);
     if (leg < 0) return Promise.reject(this.noLeg('read'));
-    return this.legs[leg].read(lba, blocks).catch((err: unknown) => {
+    const bdev = this.legs[leg];
+    if (readsWithCallback(bdev)) {
+      return new Promise<Buffer>((resolve, reject) => {
+        bdev.readWithCallback(lba, blocks, (err, data) => {
+          if (!err) return resolve(data!);
+          this.legFailed(leg, err, 'read');
+          this.readFrom(lba, blocks, new Set([leg]), err).then(resolve, reject);
+        });
+      });
+    }
+    return bdev.read(lba, blocks).catch((err: unknown) => {
       this.legFailed(leg, err, 'read');
       return this.readFrom(lba, blocks, new Set([leg]), err);
     });
