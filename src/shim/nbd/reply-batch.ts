@@ -20,6 +20,16 @@ export interface ReplySink {
 /** Arena size: the headers of a deep queue's turn (256 requests × 28-byte READ header) fit twice. */
 export const REPLY_ARENA_BYTES = 16 * 1024;
 
+/**
+ * A batch goes to the socket after this many replies even within a turn. Sending a whole turn at
+ * once makes the requests travel between processes as one convoy (32 at QD32): while one process
+ * works through them the next one waits with nothing to do, and on 2 cores a fifth of the CPU sat
+ * idle. Handing off every 8 (bench/dpu-shim.mjs, QD32 4 KiB, two A/B pairs) cut the machine's
+ * idle share in the DPU runs from 20-31 % to 16-23 %; IOPS moved within the runs' noise (mirror
+ * reads +0-18 %, writes -7-+16 %), for ~4 sends per 32 requests instead of 1.
+ */
+export const FLUSH_EVERY_REPLIES = 8;
+
 export class ReplyBatch {
   /** The arena the next reserve() writes into; read it after reserve(), which may replace it. */
   buf: Buffer = Buffer.allocUnsafe(REPLY_ARENA_BYTES);
@@ -27,6 +37,8 @@ export class ReplyBatch {
   /** Start of the arena bytes reserved but not yet handed to the socket. */
   private staged = 0;
   private corked = false;
+  /** Replies reserved since the last flush. */
+  private count = 0;
 
   constructor(private readonly sink: ReplySink) {}
 
@@ -35,7 +47,9 @@ export class ReplyBatch {
    * writes every one of them (the arena is not zeroed).
    */
   reserve(size: number): number {
+    if (this.count === FLUSH_EVERY_REPLIES) this.flush();
     this.begin();
+    this.count++;
     if (this.used + size > this.buf.length) {
       this.writeStaged();
       this.buf = Buffer.allocUnsafe(Math.max(REPLY_ARENA_BYTES, size));
@@ -65,6 +79,7 @@ export class ReplyBatch {
   flush = (): void => {
     if (!this.corked) return;
     this.corked = false;
+    this.count = 0;
     this.writeStaged();
     this.sink.uncork();
   };
