@@ -109,15 +109,12 @@ export function writeRequestHeader(
   b.writeUInt32BE(length, REQUEST_LENGTH_OFFSET);
 }
 
+const NO_DATA = Buffer.alloc(0);
+
 /** The request header fields; `handle` is a view of the header's 8 handle bytes. */
 export function decodeRequestHeader(h: Buffer): RequestHeader & { handle: Buffer } {
-  return {
-    flags: h.readUInt16BE(REQUEST_FLAGS_OFFSET),
-    type: h.readUInt16BE(REQUEST_TYPE_OFFSET),
-    handle: h.subarray(REQUEST_HANDLE_OFFSET, REQUEST_HANDLE_OFFSET + HANDLE_SIZE),
-    offset: readUInt64(h, REQUEST_OFFSET_OFFSET),
-    length: h.readUInt32BE(REQUEST_LENGTH_OFFSET),
-  };
+  const { data: _none, ...header } = decodeRequest(h, NO_DATA);
+  return header;
 }
 
 /**
