@@ -13,41 +13,26 @@ import {
   checkRange,
   blocksOf,
 } from '../bdev/bdev.js';
-import type { Completion, CompletionCallback, SubmitIo } from './queue-pair.js';
-import type { What } from './completion-error.js';
+import type { CompletionCallback } from './queue-pair.js';
 import { NvmeStatusError, StatusCodeType, GenericStatus } from '../nvme/status.js';
 import type { NamespaceInfo } from './association.js';
-import { extentsOf } from './extents-of.js';
+import type { RemoteNamespaceHost } from './remote-namespace-host.js';
 import { IoWhat } from './io-what.js';
+import { readAllocationMap } from './read-allocation-map.js';
+import { sendInChunks } from './send-in-chunks.js';
 import {
   MAX_BLOCKS_PER_COMMAND,
   MAX_DSM_RANGES,
   MAX_DSM_RANGE_BLOCKS,
-  ALLOCATION_MAP_LOG_PAGE,
   readCommand,
   writeCommand,
   flushCommand,
   writeZeroesCommand,
   compareCommand,
   deallocateCommand,
-  getLogPageCommand,
 } from './commands.js';
 
-/** What a RemoteBdev needs from its controller (HostController implements it). */
-export interface RemoteNamespaceHost {
-  readonly subnqn: string;
-  readonly maxTransferBytes: number;
-  ioCommand(sqe: Buffer, io: SubmitIo | undefined, what: What): Promise<Completion>;
-  /** ioCommand() with a callback instead of a promise (HostController has it). */
-  ioCommandWithCallback?(
-    sqe: Buffer,
-    io: SubmitIo | undefined,
-    what: What,
-    done: CompletionCallback,
-  ): void;
-  adminCommand(sqe: Buffer, io: SubmitIo | undefined, what: string): Promise<Completion>;
-  close(): Promise<void>;
-}
+export type { RemoteNamespaceHost } from './remote-namespace-host.js';
 
 export interface RemoteBdevOptions {
   name?: string;
@@ -59,10 +44,6 @@ export { extentsOf } from './extents-of.js';
 
 /** How a read with a callback ends: once, with the data or the error. */
 export type ReadCallback = (err: Error | null, data?: Buffer) => void;
-
-/** Log page offsets and lengths are in dwords (NVMe Base 2.0, 5.16: NUMD, LPO dword aligned). */
-const DWORD = 4;
-const BITS_PER_BYTE = 8;
 
 export class RemoteBdev implements Bdev {
   readonly name: string;
@@ -84,7 +65,8 @@ export class RemoteBdev implements Bdev {
     this.blockCount = info.blockCount;
     this.name = opts.name ?? `${controller.subnqn}/ns${info.nsid}`;
     this.ownsController = opts.ownsController ?? false;
-    if (info.allocationMap) this.blockStatus = (lba, blocks) => this.allocationMap(lba, blocks);
+    if (info.allocationMap)
+      this.blockStatus = (lba, blocks) => readAllocationMap(this, lba, blocks);
   }
 
   /** Blocks one Read or Write may carry: MDTS and the 16-bit NLB field. */
@@ -145,18 +127,17 @@ export class RemoteBdev implements Bdev {
 
   /** A read larger than one command: commands of MDTS each, joined. */
   private async readSplit(lba: number, blocks: number): Promise<Buffer> {
-    const per = this.maxBlocksPerCommand;
-    const parts: Promise<Buffer>[] = [];
-    for (let done = 0; done < blocks; done += per) {
-      const n = Math.min(per, blocks - done);
-      parts.push(
+    const parts = await sendInChunks(
+      lba,
+      blocks,
+      this.maxBlocksPerCommand,
+      (at, n) =>
         new Promise<Buffer>((resolve, reject) =>
-          this.readChunk(lba + done, n, (err, data) => (err ? reject(err) : resolve(data!)), false),
+          this.readChunk(at, n, (err, data) => (err ? reject(err) : resolve(data!)), false),
         ),
-      );
-    }
+    );
     // The transport hands each command's data back as its own buffer; one copy joins them.
-    return Buffer.concat(await Promise.all(parts), blocks * this.blockSize);
+    return Buffer.concat(parts, blocks * this.blockSize);
   }
 
   /**
@@ -207,19 +188,13 @@ export class RemoteBdev implements Bdev {
   async compare(lba: number, data: Buffer): Promise<void> {
     const blocks = blocksOf(this, data);
     checkRange(this, lba, blocks);
-    const per = this.maxBlocksPerCommand;
-    const parts: Promise<Completion>[] = [];
-    for (let done = 0; done < blocks; done += per) {
-      const n = Math.min(per, blocks - done);
-      parts.push(
-        this.controller.ioCommand(
-          compareCommand(this.nsid, lba + done, n),
-          { data: data.subarray(done * this.blockSize, (done + n) * this.blockSize) },
-          `Compare ${this.name} lba ${lba + done}+${n}`,
-        ),
-      );
-    }
-    await Promise.all(parts);
+    await sendInChunks(lba, blocks, this.maxBlocksPerCommand, (at, n) =>
+      this.controller.ioCommand(
+        compareCommand(this.nsid, at, n),
+        { data: this.blocksAt(data, at - lba, n) },
+        `Compare ${this.name} lba ${at}+${n}`,
+      ),
+    );
   }
 
   write(lba: number, data: Buffer, opts: WriteOptions = {}): Promise<void> {
@@ -295,27 +270,25 @@ export class RemoteBdev implements Bdev {
 
   /** A write larger than one command: commands of MDTS each, all sent at once. */
   private async writeSplit(lba: number, data: Buffer, blocks: number, fua: boolean): Promise<void> {
-    const per = this.maxBlocksPerCommand;
     try {
-      const parts: Promise<Completion>[] = [];
-      for (let done = 0; done < blocks; done += per) {
-        const n = Math.min(per, blocks - done);
-        const chunk = data.subarray(done * this.blockSize, (done + n) * this.blockSize);
-        parts.push(
-          this.controller.ioCommand(
-            writeCommand(this.nsid, lba + done, n, fua),
-            { data: chunk },
-            new IoWhat('Write', this.name, lba + done, n),
-          ),
-        );
-      }
-      await Promise.all(parts);
+      await sendInChunks(lba, blocks, this.maxBlocksPerCommand, (at, n) =>
+        this.controller.ioCommand(
+          writeCommand(this.nsid, at, n, fua),
+          { data: this.blocksAt(data, at - lba, n) },
+          new IoWhat('Write', this.name, at, n),
+        ),
+      );
       this.stats.writeOps++;
       this.stats.writeBytes += data.length;
     } catch (err) {
       this.stats.errors++;
       throw err;
     }
+  }
+
+  /** `blocks` blocks of a request's `data`, `from` blocks in: one command's share, not a copy. */
+  private blocksAt(data: Buffer, from: number, blocks: number): Buffer {
+    return data.subarray(from * this.blockSize, (from + blocks) * this.blockSize);
   }
 
   async flush(): Promise<void> {
@@ -331,18 +304,13 @@ export class RemoteBdev implements Bdev {
   async writeZeroes(lba: number, blocks: number): Promise<void> {
     checkRange(this, lba, blocks);
     try {
-      const parts: Promise<Completion>[] = [];
-      for (let done = 0; done < blocks; done += MAX_BLOCKS_PER_COMMAND) {
-        const n = Math.min(MAX_BLOCKS_PER_COMMAND, blocks - done);
-        parts.push(
-          this.controller.ioCommand(
-            writeZeroesCommand(this.nsid, lba + done, n),
-            undefined,
-            `Write Zeroes ${this.name} lba ${lba + done}+${n}`,
-          ),
-        );
-      }
-      await Promise.all(parts);
+      await sendInChunks(lba, blocks, MAX_BLOCKS_PER_COMMAND, (at, n) =>
+        this.controller.ioCommand(
+          writeZeroesCommand(this.nsid, at, n),
+          undefined,
+          `Write Zeroes ${this.name} lba ${at}+${n}`,
+        ),
+      );
       this.stats.writeZeroesOps++;
     } catch (err) {
       this.stats.errors++;
@@ -359,55 +327,19 @@ export class RemoteBdev implements Bdev {
       }
     }
     try {
-      const parts: Promise<Completion>[] = [];
-      for (let i = 0; i < split.length; i += MAX_DSM_RANGES) {
-        const batch = split.slice(i, i + MAX_DSM_RANGES);
-        const { sqe, data } = deallocateCommand(this.nsid, batch);
-        parts.push(
-          this.controller.ioCommand(
-            sqe,
-            { data },
-            `Dataset Management (deallocate) ${this.name} ${batch.length} ranges`,
-          ),
+      await sendInChunks(0, split.length, MAX_DSM_RANGES, (i, n) => {
+        const { sqe, data } = deallocateCommand(this.nsid, split.slice(i, i + n));
+        return this.controller.ioCommand(
+          sqe,
+          { data },
+          `Dataset Management (deallocate) ${this.name} ${n} ranges`,
         );
-      }
-      await Promise.all(parts);
+      });
       this.stats.deallocateOps++;
     } catch (err) {
       this.stats.errors++;
       throw err;
     }
-  }
-
-  /**
-   * Allocation map from the vendor log page 0xC0: bit i of byte j is LBA (LPO*8 + j*8 + i), 1 =
-   * allocated. Reads the dword-aligned byte span covering [lba, lba+blocks), MDTS at a time.
-   */
-  private async allocationMap(lba: number, blocks: number): Promise<BlockStatusExtent[]> {
-    checkRange(this, lba, blocks);
-    if (blocks === 0) return [];
-    const first = Math.floor(lba / BITS_PER_BYTE / DWORD) * DWORD;
-    const end = Math.ceil((lba + blocks) / BITS_PER_BYTE / DWORD) * DWORD;
-    const per = Math.max(
-      DWORD,
-      Math.floor(Math.min(this.controller.maxTransferBytes, 1 << 20) / DWORD) * DWORD,
-    );
-    const parts: Promise<Completion>[] = [];
-    for (let off = first; off < end; off += per) {
-      const length = Math.min(per, end - off);
-      parts.push(
-        this.controller.adminCommand(
-          getLogPageCommand({ lid: ALLOCATION_MAP_LOG_PAGE, nsid: this.nsid, offset: off, length }),
-          { readLength: length },
-          `Get Log Page 0xC0 (allocation map) ${this.name} offset ${off}`,
-        ),
-      );
-    }
-    const bitmap = Buffer.concat(
-      (await Promise.all(parts)).map((c) => c.data ?? Buffer.alloc(0)),
-      end - first,
-    );
-    return extentsOf(bitmap, lba - first * BITS_PER_BYTE, blocks);
   }
 
   async close(): Promise<void> {
