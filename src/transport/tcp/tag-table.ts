@@ -36,9 +36,14 @@ export class TagTable<T> {
     return this.next - this.free.length;
   }
 
+  /** Every entry in use, in tag order (a snapshot: release() during the loop is fine). */
+  values(): T[] {
+    return this.entries.filter((e): e is T => e !== undefined);
+  }
+
   /** Removes and returns every entry (the connection is going away). */
   drain(): T[] {
-    const all = this.entries.filter((e): e is T => e !== undefined);
+    const all = this.values();
     this.entries.length = 0;
     this.free.length = 0;
     this.next = 0;
