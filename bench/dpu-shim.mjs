@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { benchOptions } from './bench-options.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
-import { bin as BIN, cpuSeconds } from './suite-process.mjs';
+import { bin as BIN, cpuSeconds, nodeFlagsOf } from './suite-process.mjs';
 
 const NODES = 3;
 const NODE_SIZE = '1GiB';
@@ -144,6 +144,7 @@ async function startDpu(dpuArgs, nodeOptions = []) {
     process.execPath,
     [
       ...nodeOptions,
+      ...nodeFlagsOf('nvmf-dpu'),
       BIN('nvmf-dpu'),
       ...dpuArgs,
       '--nbd-listen',

@@ -27,6 +27,7 @@ import {
   ROOT,
   bin as BIN,
   commands,
+  nodeFlagsOf,
   cpuSeconds,
   has,
   log,
@@ -130,6 +131,7 @@ const nvmfFilename = (host, port) =>
   `--filename=trtype=tcp traddr=${host} trsvcid=${port} subnqn=${NQN.replace(/:/g, '\\:')} ns=1`;
 const targetArgs = (extra = []) => [
   ...extra,
+  ...nodeFlagsOf('nvmf-target'),
   BIN('nvmf-target'),
   '--listen',
   '127.0.0.1:0',

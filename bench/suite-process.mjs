@@ -9,6 +9,16 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** One of the project's built commands, bin/NAME.js. */
 export const bin = (name) => join(ROOT, 'bin', `${name}.js`);
+/**
+ * The Node flags a command's bin script gives node on its `#!` line (the data-path commands' V8
+ * heap flags, src/cli/node-flags.ts), for starting it as `node FLAGS bin/NAME.js` like the shell would.
+ */
+export const nodeFlagsOf = (name) =>
+  readFileSync(bin(name), 'utf8')
+    .split('\n')[0]
+    .replace(/^#!.*?\bnode\b/, '')
+    .split(/\s+/)
+    .filter(Boolean);
 const READY_TIMEOUT_MS = 60_000;
 /** /proc/PID/stat times are in clock ticks; sysconf(_SC_CLK_TCK) is 100 on Linux. */
 const CLK_TCK = 100;

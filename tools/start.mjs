@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODES = '3';
@@ -112,9 +112,14 @@ if (farm('up', '--nodes', NODES, ...farmArgs) !== 0) {
 
 // The DPU runs in its own process group: a Ctrl-C reaches only this script, which stops the DPU
 // once and in order (a second signal would make the DPU skip its clean shutdown).
+// The DPU's V8 heap flags (src/cli/node-flags.ts), as its bin script's #! line gives them.
+const { DATA_PATH_NODE_FLAGS } = await import(
+  pathToFileURL(join(ROOT, 'dist', 'cli', 'node-flags.js')).href
+);
 const dpu = spawn(
   process.execPath,
   [
+    ...DATA_PATH_NODE_FLAGS,
     bin('nvmf-dpu'),
     '--farm',
     join(data, 'farm.json'),

@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveFarmPath, type FarmDescription, type FarmNode } from '../dpu/farm-description.js';
+import { DATA_PATH_NODE_FLAGS } from './node-flags.js';
 
 /** The nvmf-target entry point next to this file's package (dist/cli → bin). */
 export const TARGET_BIN = fileURLToPath(new URL('../../bin/nvmf-target.js', import.meta.url));
@@ -120,10 +121,14 @@ export async function startNodeProcess(
   const fd = openSync(logFile, 'a');
   let child;
   try {
-    child = spawn(process.execPath, targetArgs(farmFile, farm, node), {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-    });
+    child = spawn(
+      process.execPath,
+      [...DATA_PATH_NODE_FLAGS, ...targetArgs(farmFile, farm, node)],
+      {
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      },
+    );
   } finally {
     closeSync(fd);
   }

@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DATA_PATH_NODE_FLAGS } from '../../../src/cli/node-flags.js';
 import { farm, farmUp, logLines, preflight, readFarm } from './support/dpu-rig.js';
 import { Child, bin, run, runBin, tempDir } from './support/processes.js';
 
@@ -65,6 +66,10 @@ t.test('nvmf-farm: up, status, stop, start, down', async (t) => {
       `${n.name} logs to target.log`,
     );
     t.ok(existsSync(join(farmDir, n.file)), `${n.name} has its backing file`);
+    const argv = (await readFile(`/proc/${n.pid}/cmdline`, 'utf8')).split('\0');
+    for (const flag of DATA_PATH_NODE_FLAGS) {
+      t.ok(argv.includes(flag), `${n.name} runs node with ${flag}`);
+    }
   }
   t.same(
     (await status(farmDir)).map((r) => [r.name, r.alive, r.listening]),

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Test } from 'tap';
+import { DATA_PATH_NODE_FLAGS } from '../../../../src/cli/node-flags.js';
 import {
   Child,
   CI,
@@ -89,7 +90,15 @@ export async function startTarget(
   nqn: string,
   ns: string[],
 ): Promise<{ child: Child; port: number; uri: string }> {
-  const args = [bin('nvmf-target'), '--listen', '127.0.0.1:0', '--nqn', nqn, '--allow-any-host'];
+  const args = [
+    ...DATA_PATH_NODE_FLAGS,
+    bin('nvmf-target'),
+    '--listen',
+    '127.0.0.1:0',
+    '--nqn',
+    nqn,
+    '--allow-any-host',
+  ];
   for (const spec of ns) args.push('--ns', spec);
   const child = Child.spawn(process.execPath, args);
   const m = await child.waitForStdout(/listening on (\S+):(\d+)/);
@@ -127,6 +136,7 @@ export class Dpu {
   /** Starts nvmf-dpu with `args` plus an ephemeral NBD port; resolves when it prints its URI. */
   static async start(args: readonly string[]): Promise<Dpu> {
     const child = Child.spawn(process.execPath, [
+      ...DATA_PATH_NODE_FLAGS,
       bin('nvmf-dpu'),
       '--nbd-listen',
       '127.0.0.1:0',
