@@ -8,6 +8,9 @@
  * no lock-order cycle. A pending exclusive lock stops new writers to that region (no starvation).
  */
 
+/** Regions the in-flight counts cover at first; the array doubles to cover a higher region. */
+const INITIAL_REGIONS = 1024;
+
 interface Exclusive {
   region: number;
   released: Promise<void>;
@@ -15,8 +18,12 @@ interface Exclusive {
 }
 
 export class RegionLocks {
-  /** In-flight writes per region. */
-  private readonly shared = new Map<number, number>();
+  /**
+   * In-flight writes per region, indexed by region. An array, not a Map: one set and one delete
+   * per write made a Map rehash every few dozen writes, and V8 links each old table to the next,
+   * which keeps them all alive once one has been promoted (see QueuePair's outstanding table).
+   */
+  private shared = new Uint32Array(INITIAL_REGIONS);
   /** Woken when a region's shared count drops to zero. */
   private readonly drained = new Map<number, () => void>();
   private exclusive: Exclusive | undefined;
@@ -40,18 +47,19 @@ export class RegionLocks {
   tryAcquireShared(first: number, last: number): boolean {
     const ex = this.exclusive;
     if (ex && ex.region >= first && ex.region <= last) return false;
-    for (let r = first; r <= last; r++) this.shared.set(r, (this.shared.get(r) ?? 0) + 1);
+    if (last >= this.shared.length) this.grow(last);
+    for (let r = first; r <= last; r++) this.shared[r]++;
     return true;
   }
 
   /** Ends a hold taken by tryAcquireShared; wakes a resync waiting for the region to drain. */
   releaseShared(first: number, last: number): void {
     for (let r = first; r <= last; r++) {
-      const n = (this.shared.get(r) ?? 1) - 1;
-      if (n > 0) {
-        this.shared.set(r, n);
+      const n = this.inFlight(r);
+      if (n > 1) {
+        this.shared[r] = n - 1;
       } else {
-        this.shared.delete(r);
+        if (n === 1) this.shared[r] = 0;
         this.drained.get(r)?.();
       }
     }
@@ -66,7 +74,7 @@ export class RegionLocks {
     });
     const held: Exclusive = { region, released, release };
     this.exclusive = held;
-    while ((this.shared.get(region) ?? 0) > 0) {
+    while (this.inFlight(region) > 0) {
       await new Promise<void>((resolve) => this.drained.set(region, resolve));
     }
     this.drained.delete(region);
@@ -74,5 +82,18 @@ export class RegionLocks {
       if (this.exclusive === held) this.exclusive = undefined;
       held.release();
     };
+  }
+
+  private inFlight(region: number): number {
+    return region < this.shared.length ? this.shared[region] : 0;
+  }
+
+  /** Widens the counts to cover `region`. */
+  private grow(region: number): void {
+    let n = this.shared.length;
+    while (n <= region) n *= 2;
+    const wider = new Uint32Array(n);
+    wider.set(this.shared);
+    this.shared = wider;
   }
 }

@@ -82,4 +82,30 @@ describe('RegionLocks without promises (the write fast path)', () => {
     (await exclusive)();
     expect(got).toBe(true);
   });
+
+  it('holds far regions of a large volume as it does near ones (and keeps the near holds)', async () => {
+    const locks = new RegionLocks();
+    expect(locks.tryAcquireShared(1, 1)).toBe(true);
+    expect(locks.tryAcquireShared(70_000, 70_001)).toBe(true);
+    let far = false;
+    let near = false;
+    const farCopy = locks.acquireExclusive(70_001).then((release) => {
+      far = true;
+      return release;
+    });
+    await settle();
+    expect(far).toBe(false);
+    locks.releaseShared(70_000, 70_001);
+    (await farCopy)();
+    expect(far).toBe(true);
+    const nearCopy = locks.acquireExclusive(1).then((release) => {
+      near = true;
+      return release;
+    });
+    await settle();
+    expect(near).toBe(false);
+    locks.releaseShared(1, 1);
+    (await nearCopy)();
+    expect(near).toBe(true);
+  });
 });
