@@ -21,12 +21,9 @@ export interface ReplySink {
 export const REPLY_ARENA_BYTES = 16 * 1024;
 
 /**
- * A batch goes to the socket after this many replies even within a turn. Sending a whole turn at
- * once makes the requests travel between processes as one convoy (32 at QD32): while one process
- * works through them the next one waits with nothing to do, and on 2 cores a fifth of the CPU sat
- * idle. Handing off every 8 (bench/dpu-shim.mjs, QD32 4 KiB, two A/B pairs) cut the machine's
- * idle share in the DPU runs from 20-31 % to 16-23 %; IOPS moved within the runs' noise (mirror
- * reads +0-18 %, writes -7-+16 %), for ~4 sends per 32 requests instead of 1.
+ * A batch goes to the socket after this many replies even within a turn, for the reason and with
+ * the measurements given at the NVMe/TCP side's FLUSH_EVERY_PDUS (transport/tcp/tx-batch.ts): a
+ * whole turn sent at once moves the requests between processes as one convoy.
  */
 export const FLUSH_EVERY_REPLIES = 8;
 
