@@ -6,32 +6,38 @@
  *
  * What is asserted, per workload (always the median over rounds of the per-round ratio
  * nvmf-bench / fio); every figure is printed with its 25 % verdict:
- *  - 4 KiB randread QD1 (5 rounds): IOPS and p50 within issue 3's 25 %, p99 within a factor of
- *    2. At QD1 each I/O is one round trip and both tools' noise is small (3–37 % between rounds).
- *    Four runs on this machine: IOPS 1.01–1.06, p50 0.88–0.93, p99 0.80–0.97 — p99 within 25 %
- *    in all four, but its lowest (nvmf-bench's tail shorter than fio's) 0.05 from the edge, too
- *    close to assert without making `npm test` flaky.
- *  - 4 KiB randread QD32 (7 rounds, the reference workload of REAL-CLIENTS.md): IOPS and p50
- *    within a factor of 2 — that nvmf-bench measures what fio measures (units, percentile math,
- *    what counts as an I/O); p99 printed only. Two fresh-clone CI runs: IOPS 0.97/0.92, p50
- *    1.02/0.96 (within 25 %), p99 1.22/1.59 — the second with every round at 1.53–1.75, i.e. a
- *    systematic tail nvmf-bench adds at QD32, not noise; issue 3 stays open on it (see its note).
- *    Under other load (helpers sharing the 2 cores, load 2–6) fio's own QD32 figures spread up to
- *    367 % between rounds.
+ *  - IOPS and p50 within issue 3's 25 %, at both queue depths.
+ *  - 4 KiB randread QD1 (5 rounds): p99 within a factor of 2. At QD1 each I/O is one round trip
+ *    and both tools' noise is small (3–37 % between rounds). Four runs on this machine: IOPS
+ *    1.01–1.06, p50 0.88–0.93, p99 0.80–0.97 — p99 within 25 % in all four, but its lowest
+ *    (nvmf-bench's tail shorter than fio's) 0.05 from the edge, too close to assert without
+ *    making `npm test` flaky.
+ *  - 4 KiB randread QD32 (7 rounds, the reference workload of REAL-CLIENTS.md): p99 printed
+ *    only. Fresh-clone CI runs: IOPS 0.92–1.03, p50 0.85–1.02, p99 1.22–1.59; session 5's
+ *    A/B runs 0.91–1.02 / 0.89–0.92 / 1.45–1.53. The p99 gap is systematic, not noise; issue 3
+ *    stays open on it (see its note and below). Under other load (helpers sharing the 2 cores,
+ *    load 2–6) fio's own QD32 figures spread up to 367 % between rounds.
  *
  * Where the QD32 tail comes from (perf sched, /proc schedstat and the JSON's ctx, 2 cores, kernel
- * 6.18, quiet rounds): fio's job runs at 89–98 % of one CPU with 4–26 context switches per 1000
- * I/O, and nbdkit's 16 threads run on the other CPU (one traced second: fio 982 ms on CPU 0,
- * nbdkit 970 ms on CPU 1), so replies wait in fio's socket and are reaped in order. nvmf-bench does
- * the same work with fewer system calls (one read and one write per I/O; fio's libnbd does a poll,
- * four recvfrom and a sendto), runs at 72–81 % and switches 60–96 times per 1000 I/O: its thread
- * and nbdkit's share both CPUs (541/358 ms and 398/613 ms in the same trace) and nbdkit threads
- * woken on its CPU preempt it with I/O in flight. p90 is 1.36× fio's, p99 1.44–2.01× (6 rounds).
- * Keeping its event loop polling while I/O is in flight (bounded 100–1000 µs) removed most of its
- * sleeps but not those preemptions (same ratios), and made QD1 faster than fio (p50 0.65×);
- * --single-threaded-gc changed nothing. Slowing each I/O down by 5–10 µs (experiment only) gave
- * fio's pattern — 96–99 % CPU, few switches, p99/p50 0.8× fio's — at 0.6–0.7× fio's IOPS: a
- * different measurement, so not done. The per-round switches and CPU are printed below.
+ * 6.18, quiet rounds). fio is the bottleneck of its own run: libnbd does a poll, four recvfrom
+ * and a sendto per I/O, so fio's job runs at 89–99 % of one CPU with 1–26 context switches per
+ * 1000 I/O, and nbdkit's 16 threads run on the other CPU (one traced second: fio 982 ms on CPU 0,
+ * nbdkit 970 ms on CPU 1). Replies wait in fio's socket and are reaped in order: a queue in one
+ * FIFO, a narrow latency distribution. nvmf-bench does the same work with one read and one write
+ * per I/O and runs at 72–81 %, so at the same ~50k IOPS the queue forms inside nbdkit instead:
+ * its 16 threads share both CPUs with nvmf-bench (session 5's trace of 2 s: nvmf-bench's thread
+ * 1765 ms, nbdkit's threads 1950 ms), and an nbdkit thread that was preempted waits behind the
+ * others for up to 16 ms (p99 4.1 ms; 96 % of that time other nbdkit threads ran, nvmf-bench's
+ * thread 3 %), while nvmf-bench's own thread is never kept off its CPU for longer than 1.2 ms.
+ * Completions in its latency log stall in clusters (40 one-millisecond intervals without one in
+ * 3 s, fio 13), each delaying every I/O in flight. p90 is 1.36× fio's, p99 1.44–2.01×.
+ * What did not change it: keeping the event loop polling while I/O is in flight (bounded
+ * 100–1000 µs; removed most sleeps, made QD1 faster than fio, p50 0.65×), --single-threaded-gc,
+ * SCHED_BATCH for nvmf-bench (no wake-up preemption: p99 1.53× vs 1.45× in the same run),
+ * corking the requests a batch of replies releases into one write (p99 2.03×), nbdkit with 2 or
+ * 4 threads (1.7× / 1.1×, inconsistent). Slowing each I/O down by 5–10 µs (experiment only)
+ * gave fio's pattern — 96–99 % CPU, few switches, p99/p50 0.8× fio's — at 0.6–0.7× fio's IOPS:
+ * a different measurement, so not done. The per-round switches and CPU are printed below.
  *
  * This is a ratio between two tools measured back to back on the same server, not an absolute
  * timing: a round is one fio run followed at once by one nvmf-bench run, so slow changes in the
@@ -69,11 +75,8 @@ const KILO = 1000;
 interface Workload {
   label: string;
   rounds: number;
-  /**
-   * `band`: IOPS and p50 within TOLERANCE, p99 within SAME_MEASURE_FACTOR;
-   * `measure`: IOPS and p50 within SAME_MEASURE_FACTOR, p99 printed.
-   */
-  check: 'band' | 'measure';
+  /** IOPS and p50 are always within TOLERANCE; p99 within SAME_MEASURE_FACTOR, or printed only. */
+  p99: 'factor' | 'printed';
   args: string[];
 }
 
@@ -89,8 +92,8 @@ const randread = (iodepth: number, runtimeS: number): string[] => [
 
 const WORKLOADS: Workload[] = [
   // The reference workload of ../shared/REAL-CLIENTS.md: 4 KiB random reads at queue depth 32.
-  { label: '4 KiB randread QD32', rounds: 7, check: 'measure', args: randread(32, 3) },
-  { label: '4 KiB randread QD1', rounds: 5, check: 'band', args: randread(1, 2) },
+  { label: '4 KiB randread QD32', rounds: 7, p99: 'printed', args: randread(32, 3) },
+  { label: '4 KiB randread QD1', rounds: 5, p99: 'factor', args: randread(1, 2) },
 ];
 
 interface Figures {
@@ -133,7 +136,7 @@ const spread = (xs: number[]): number => (Math.max(...xs) - Math.min(...xs)) / m
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
 t.test(
-  'nvmf-bench and fio on one nbdkit server: QD1 IOPS and p50 within 25%, the rest within a factor of 2',
+  'nvmf-bench and fio on one nbdkit server: IOPS and p50 within 25%, QD1 p99 within a factor of 2',
   async (t) => {
     if (!preflight(t, ['fio', 'nbdkit'])) return;
     const dir = await tempDir('nbd-vs-fio');
@@ -194,15 +197,15 @@ t.test(
           ` · fio${unit} ${show(f).join(', ')} (noise ${pct(spread(f))})` +
           ` · nvmf-bench${unit} ${show(o).join(', ')} (noise ${pct(spread(o))})`;
         const within25 = Math.abs(ratio - 1) <= TOLERANCE;
-        if (w.check === 'band' && key !== 'p99') {
+        if (key !== 'p99') {
           t.ok(within25, `${line} · within 25%`);
           continue;
         }
         t.comment(`${line} · within 25%: ${within25 ? 'yes' : 'no'}`);
-        if (key !== 'p99' || w.check === 'band') {
+        if (w.p99 === 'factor') {
           t.ok(
             ratio >= 1 / SAME_MEASURE_FACTOR && ratio <= SAME_MEASURE_FACTOR,
-            `${w.label} ${key}: nvmf-bench and fio agree within a factor of ${SAME_MEASURE_FACTOR} (median ratio ${ratio.toFixed(3)})`,
+            `${w.label} p99: nvmf-bench and fio agree within a factor of ${SAME_MEASURE_FACTOR} (median ratio ${ratio.toFixed(3)})`,
           );
         }
       }
