@@ -16,13 +16,15 @@
  */
 import { EventEmitter } from 'node:events';
 import pino, { type Logger } from 'pino';
-import { DISCOVERY_NQN } from '../nvme/nqn.js';
 import { Association, type NamespaceInfo } from './association.js';
+import { associationParams } from './association-params.js';
 import type { Completion, CompletionCallback, SubmitIo } from './queue-pair.js';
 import { notLiveError, type What } from './completion-error.js';
 import { RequeueGate } from './requeue-gate.js';
 import { DeadlineSweep, KeepAliveTimer } from './controller-timers.js';
-import { NvmeStatusError, StatusCodeType, GenericStatus, PathStatus } from '../nvme/status.js';
+import { NvmeStatusError } from '../nvme/status.js';
+import { isHostSideFailure } from './host-side-failure.js';
+import { reportNamespaceChanges } from './namespace-changes.js';
 import { resolveHostIdentity } from './host-identity.js';
 import { keepAliveCommand, type ControllerIdentity } from './commands.js';
 import { RemoteBdev } from './remote-bdev.js';
@@ -242,14 +244,7 @@ export class HostController extends EventEmitter<HostControllerEvents> {
 
   /** Host-side failures only (lost connection, timeout): the controller's own statuses stand. */
   private retryable(err: unknown, attempt: number): boolean {
-    return (
-      err instanceof NvmeStatusError &&
-      !err.dnr &&
-      attempt <= this.opt.maxRetries &&
-      this.current !== 'deleted' &&
-      (err.is(StatusCodeType.Generic, GenericStatus.TransientTransportError) ||
-        err.is(StatusCodeType.PathRelated, PathStatus.CommandAbortedByHost))
-    );
+    return isHostSideFailure(err) && attempt <= this.opt.maxRetries && this.current !== 'deleted';
   }
 
   private notLive(what: What) {
@@ -297,23 +292,11 @@ export class HostController extends EventEmitter<HostControllerEvents> {
   }
 
   private async newAssociation(): Promise<Association> {
-    const assoc = new Association({
-      host: this.traddr,
-      port: Number(this.trsvcid),
-      subnqn: this.subnqn,
-      hostnqn: this.hostnqn,
-      hostid: this.hostid,
-      discovery: this.subnqn === DISCOVERY_NQN,
-      nrIoQueues: this.opt.nrIoQueues,
-      queueDepth: this.opt.queueDepth,
-      hdgst: this.opt.hdgst,
-      ddgst: this.opt.ddgst,
-      kato: this.opt.kato,
-      commandTimeoutMs: this.opt.commandTimeoutMs,
-      connectTimeoutMs: this.opt.connectTimeoutMs,
-      logger: this.log,
-      onFault: (failed, reason) => this.onFault(failed, reason),
-    });
+    const assoc = new Association(
+      associationParams(this, this.hostid, this.opt, this.log, (failed, reason) =>
+        this.onFault(failed, reason),
+      ),
+    );
     this.establishing = assoc;
     try {
       await assoc.establish();
@@ -365,7 +348,7 @@ export class HostController extends EventEmitter<HostControllerEvents> {
         return;
       }
       this.assoc = assoc;
-      this.checkNamespaces(assoc);
+      reportNamespaceChanges(this.bdevs, assoc.namespaces, this.log);
       this.log.info({ cntlid: assoc.cntlid }, 'reconnected');
       this.goLive();
     } catch (err) {
@@ -384,19 +367,6 @@ export class HostController extends EventEmitter<HostControllerEvents> {
         'reconnect failed',
       );
       this.scheduleReconnect();
-    }
-  }
-
-  /** Bdevs keep their geometry; a namespace that changed under them is reported, not hidden. */
-  private checkNamespaces(assoc: Association): void {
-    for (const [nsid, bdev] of this.bdevs) {
-      const info = assoc.namespaces.get(nsid);
-      if (!info || info.blockSize !== bdev.blockSize || info.blockCount !== bdev.blockCount) {
-        this.log.error(
-          { nsid, was: { bs: bdev.blockSize, blocks: bdev.blockCount }, now: info ?? null },
-          'namespace changed or vanished across reconnect',
-        );
-      }
     }
   }
 

@@ -6,30 +6,36 @@
  * Latencies per I/O, as fio defines them for an asynchronous engine: slat from preparing the I/O
  * to the engine accepting it (the Bdev call returning its promise; fio takes issue_time after
  * ->queue() returns, ioengines.c td_io_queue), clat from there to completion, lat the sum. The
- * completion time is taken once per batch of completions handled together, as fio stamps each
- * batch it reaps once (io_u.c init_icd: icd->time), so that handling and resubmitting one
- * completion does not count in the latency of the next one of the same batch.
+ * completion time is taken once per batch of completions handled together (BatchClock), as fio
+ * stamps each batch it reaps once (io_u.c init_icd: icd->time), so that handling and resubmitting
+ * one completion does not count in the latency of the next one of the same batch.
+ *
+ * The slots themselves are QueueSlot (engines with a queue/complete interface) and PromiseSlot
+ * (the others); this file owns the phases and what a slot reports to its job (SlotHost).
  */
 import type { Bdev } from '../../bdev/bdev.js';
 import type { IoQueue, OpenedDevice } from '../engines/io-engine.js';
 import { EILSEQ } from '../errors.js';
-import { READ, WRITE, hasWrites, type Ddir, type JobSpec } from '../options/job-spec.js';
+import { READ, hasWrites, type JobSpec } from '../options/job-spec.js';
 import { JobStats, depthBucket } from '../stats/job-stats.js';
 import { IoPattern, type IoUnit } from '../workload/io-pattern.js';
-import { RateLimiter, sleep } from '../workload/rate-limiter.js';
+import { RateLimiter } from '../workload/rate-limiter.js';
 import { checkVerifyBlock } from '../workload/verify-block.js';
 import { WriteBufferSource } from '../workload/write-buffers.js';
+import { BandwidthSampler } from './bandwidth-sampler.js';
+import { BatchClock } from './batch-clock.js';
 import { JobLogs } from './job-logs.js';
+import { PromiseSlot } from './promise-slot.js';
 import { QueueSlot, type IoSource, type SlotHost } from './queue-slot.js';
 import { jobRegion } from './region.js';
+import { WriteLog } from './write-log.js';
+
+// Imported from here by the report (plot-svg.ts): the sampler now owns it.
+export { SAMPLE_WINDOW_MS } from './bandwidth-sampler.js';
 
 /** errno EIO, fio's err= for a failed I/O. */
 export const EIO = 5;
-/** fio's bw_avg_time / iops_avg_time default: one bandwidth and IOPS sample per 500 ms. */
-export const SAMPLE_WINDOW_MS = 500;
 const NS_PER_MS = 1e6;
-const MS_PER_SEC = 1000;
-const BYTES_PER_KIB = 1024;
 const USEC_PER_MS = 1000;
 const NUMBERIO_MASK = 0xffff;
 /**
@@ -41,8 +47,6 @@ const NUMBERIO_MASK = 0xffff;
 const HEARTBEAT_MS = 10;
 /** Late enough that a busy machine delaying the timer rarely looks like starvation. */
 const STARVED_MS = 5 * HEARTBEAT_MS;
-/** Queues a microtask per completion batch: cheaper than queueMicrotask (no AsyncResource). */
-const RESOLVED = Promise.resolve();
 
 export type JobPhase = 'setup' | 'ramp' | 'running' | 'verifying' | 'done';
 
@@ -58,12 +62,6 @@ export interface JobProgress {
   plannedBytes?: number;
 }
 
-interface Piece {
-  length: number;
-  seedLo: number;
-  seedHi: number;
-}
-
 export type Phase = 'ramp' | 'main' | 'verify';
 
 export class JobRunner implements SlotHost {
@@ -73,7 +71,10 @@ export class JobRunner implements SlotHost {
   private readonly logs: JobLogs;
   private readonly limiter: RateLimiter | undefined;
   private verifyWrites: boolean;
-  private readonly pieces = new Map<number, Piece>();
+  private readonly writeLog = new WriteLog();
+  private readonly sampler: BandwidthSampler;
+  /** Shared by the promise slots: completions handled together share one time. */
+  private readonly clock = new BatchClock();
   private recording = false;
   /** @internal No new I/O is issued (SlotHost). */
   stopped = false;
@@ -83,17 +84,8 @@ export class JobRunner implements SlotHost {
   private measureStart = 0;
   private inFlight = 0;
   private numberio = 0;
-  private nextSampleAt = Infinity;
-  private lastSampleAt = 0;
-  private readonly lastIos: [number, number] = [0, 0];
-  private readonly lastBytes: [number, number] = [0, 0];
   /** performance.now() when the heartbeat last ran. */
   private lastBeat = 0;
-  /** The completion time of the batch being handled, 0 between batches. */
-  private batchTime = 0;
-  private readonly endBatch = (): void => {
-    this.batchTime = 0;
-  };
 
   constructor(
     private readonly job: JobSpec,
@@ -105,6 +97,7 @@ export class JobRunner implements SlotHost {
     private readonly queue?: IoQueue,
   ) {
     this.stats = new JobStats(job);
+    this.sampler = new BandwidthSampler(job, this.stats);
     const region = jobRegion(job, bdev.blockSize * bdev.blockCount, bdev.blockSize);
     this.pattern = new IoPattern(job, region, bdev.blockSize);
     this.logs = new JobLogs(job);
@@ -141,14 +134,14 @@ export class JobRunner implements SlotHost {
         job.runtimeUsec === undefined
           ? Infinity
           : this.measureStart + job.runtimeUsec / USEC_PER_MS;
-      if (job.verifyOnly) this.replayWrites();
+      if (job.verifyOnly) this.writeLog.replay(this.pattern);
       else await this.runPhase('main', (reuse) => this.pattern.next(reuse));
     }
     if (this.verifyWrites && (job.doVerify || job.verifyOnly) && this.stats.error === 0) {
       this.progress.phase = 'verifying';
       this.stopped = false;
       this.endAt = Infinity;
-      await this.runPhase('verify', this.verifySource());
+      await this.runPhase('verify', this.writeLog.verifySource());
     }
     const end = performance.now();
     this.stats.runtimeMs = end - this.measureStart;
@@ -184,28 +177,7 @@ export class JobRunner implements SlotHost {
     this.stats.startedAt = Date.now();
     this.progress.startMs = this.measureStart;
     this.progress.phase = 'running';
-    this.lastSampleAt = this.measureStart;
-    this.nextSampleAt = this.measureStart + SAMPLE_WINDOW_MS;
-  }
-
-  /** verify_only: walk the write phase's offsets and seeds without writing (fio HOWTO verify_only). */
-  private replayWrites(): void {
-    for (let u = this.pattern.next(); u; u = this.pattern.next()) {
-      if (u.ddir === WRITE)
-        this.pieces.set(u.offset, { length: u.length, seedLo: u.seedLo, seedHi: u.seedHi });
-    }
-  }
-
-  /** Reads back every logged block in offset order, expecting the seeds it was written with. */
-  private verifySource(): IoSource {
-    const offsets = [...this.pieces.keys()].sort((a, b) => a - b);
-    let i = 0;
-    return () => {
-      if (i >= offsets.length) return undefined;
-      const offset = offsets[i++];
-      const p = this.pieces.get(offset)!;
-      return { ddir: READ, offset, length: p.length, seedLo: p.seedLo, seedHi: p.seedHi };
-    };
+    this.sampler.start(this.measureStart);
   }
 
   private async runPhase(phase: Phase, source: IoSource): Promise<void> {
@@ -215,7 +187,8 @@ export class JobRunner implements SlotHost {
       if (this.queue) await this.runQueued(this.queue, phase, source);
       else {
         const slots: Promise<void>[] = [];
-        for (let i = 0; i < this.job.iodepth; i++) slots.push(this.slot(phase, source));
+        for (let i = 0; i < this.job.iodepth; i++)
+          slots.push(this.promiseSlot(phase, source).run());
         await Promise.all(slots);
       }
     } finally {
@@ -285,9 +258,7 @@ export class JobRunner implements SlotHost {
       : undefined;
     this.numberio = (this.numberio + 1) & NUMBERIO_MASK;
     const data = writes.take(u.length, stamp);
-    if (this.verifyWrites && phase === 'main') {
-      this.pieces.set(u.offset, { length: u.length, seedLo: u.seedLo, seedHi: u.seedHi });
-    }
+    if (this.verifyWrites && phase === 'main') this.writeLog.record(u);
     return data;
   }
 
@@ -345,62 +316,20 @@ export class JobRunner implements SlotHost {
     return now - this.lastBeat > STARVED_MS;
   }
 
-  /**
-   * When an I/O completed, fio-style: the first completion handled takes the time, and every
-   * completion already resolved by then (its continuation queued ahead of `endBatch`) shares it;
-   * a completion resolved later starts a new batch.
-   */
-  private completedAt(): number {
-    if (this.batchTime === 0) {
-      this.batchTime = performance.now();
-      void RESOLVED.then(this.endBatch);
-    }
-    return this.batchTime;
-  }
-
-  private async slot(phase: Phase, source: IoSource): Promise<void> {
+  private promiseSlot(phase: Phase, source: IoSource): PromiseSlot {
     const writes = this.writeSource(phase);
     const checkReads = this.checksReads(phase);
-    // The slot's own read buffer, reused for every read as an fio io_u buffer is.
     const readBuffer = this.readInto ? Buffer.allocUnsafe(this.pattern.maxBs) : undefined;
-    while (!this.stopped) {
-      const u = source();
-      if (!u) return;
-      const wait = this.delayFor(u, phase);
-      if (wait > 0) {
-        await sleep(wait);
-        if (this.stopped) return;
-      }
-      const data = u.ddir === WRITE ? this.writeData(u, phase, writes!) : undefined;
-      const lba = u.offset / this.bdev.blockSize;
-      const t0 = performance.now();
-      const pending =
-        u.ddir === READ ? this.read(lba, u.length, readBuffer) : this.bdev.write(lba, data!);
-      const t1 = performance.now();
-      this.issued();
-      let result: Buffer | void;
-      try {
-        result = await pending;
-      } catch (err) {
-        this.ioFailed(u, err as Error);
-        return;
-      }
-      const t2 = this.completedAt();
-      if (!this.ioDone(u, t0, t1, t2, result || undefined, checkReads, phase)) return;
-      if (this.starved(t2)) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    }
-  }
-
-  /** A read of `length` bytes, into the slot's buffer when the engine can read into one. */
-  private read(lba: number, length: number, buffer: Buffer | undefined): Promise<Buffer> {
-    const blocks = length / this.bdev.blockSize;
-    if (!buffer || !this.readInto) return this.bdev.read(lba, blocks);
-    return this.readInto(
-      lba,
-      blocks,
-      length === buffer.length ? buffer : buffer.subarray(0, length),
+    return new PromiseSlot(
+      this,
+      this.bdev,
+      this.readInto,
+      this.clock,
+      phase,
+      source,
+      readBuffer,
+      writes,
+      checkReads,
     );
   }
 
@@ -419,36 +348,7 @@ export class JobRunner implements SlotHost {
     d.lat.record(lat);
     if (this.logs.any)
       this.logs.add(t2 - this.measureStart, u.ddir, u.length, u.offset, slat, clat, lat);
-    if (t2 >= this.nextSampleAt) this.sample(t2);
-  }
-
-  /** One bandwidth/IOPS sample over the time since the last (fio stat.c add_bw_samples). */
-  private sample(now: number): void {
-    const spanMs = now - this.lastSampleAt;
-    const rates: [number, number] = [0, 0];
-    for (const ddir of [READ, WRITE] as Ddir[]) {
-      const d = this.stats.dirs[ddir];
-      const ios = d.ios - this.lastIos[ddir];
-      const bytes = d.bytes - this.lastBytes[ddir];
-      this.lastIos[ddir] = d.ios;
-      this.lastBytes[ddir] = d.bytes;
-      rates[ddir] = (ios * MS_PER_SEC) / spanMs;
-      if (
-        ddir === READ
-          ? this.job.rw === 'write' || this.job.rw === 'randwrite'
-          : !hasWrites(this.job)
-      )
-        continue;
-      d.iops.add(rates[ddir]);
-      d.bw.add((bytes * MS_PER_SEC) / spanMs / BYTES_PER_KIB);
-    }
-    this.stats.timeline.push({
-      tMs: now - this.measureStart,
-      readIops: rates[READ],
-      writeIops: rates[WRITE],
-    });
-    this.lastSampleAt = now;
-    this.nextSampleAt = now + SAMPLE_WINDOW_MS;
+    if (t2 >= this.sampler.nextSampleAt) this.sampler.sample(t2);
   }
 
   private fail(errno: number, text: string): void {

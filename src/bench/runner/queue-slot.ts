@@ -3,8 +3,8 @@
  * drives an async engine: the slot owns its io_u — this object, its read buffer, its write buffer
  * source — queues one I/O, is called back when it completes, accounts it and queues the next.
  * Nothing is allocated per I/O here (no promise, no closure), so the garbage collector's pauses,
- * which stop every I/O in flight, stay rare. Same accounting as JobRunner's promise slots: slat
- * from preparing the I/O to the queue call returning, clat from there to the callback.
+ * which stop every I/O in flight, stay rare. Same accounting as PromiseSlot: slat from preparing
+ * the I/O to the queue call returning, clat from there to the callback.
  */
 import type { IoCompletion, IoQueue } from '../engines/io-engine.js';
 import { READ } from '../options/job-spec.js';

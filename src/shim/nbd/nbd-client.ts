@@ -3,11 +3,12 @@
  * nbd ioengine and the tests use it to reach any NBD server, this project's or nbdkit/qemu-nbd.
  * Requests are pipelined on one connection and matched to replies by handle; NBD errors become
  * NvmeStatusErrors (`nbdErrnoToStatus`) so that layers above see one error vocabulary. The
- * transmission phase (requests out, replies in, built for latency) is ClientTransmission; every
- * socket read lands in one reused receive buffer (Node's `onread`).
+ * transmission phase (requests out, replies in, built for latency) is ClientTransmission; the
+ * connection and handshake are clientConnect's, which lands every socket read in one reused
+ * receive buffer (Node's `onread`).
  */
-import net from 'node:net';
-import pino, { type Logger } from 'pino';
+import type net from 'node:net';
+import type { Logger } from 'pino';
 import {
   BdevStats,
   blocksOf,
@@ -18,37 +19,26 @@ import {
   type WriteOptions,
 } from '../../bdev/bdev.js';
 import { bytesToBlockExtents } from './block-extents.js';
-import { clientHandshake, type NegotiatedExport } from './client-handshake.js';
-import { encodeOption } from './handshake-codec.js';
+import { clientConnect, type ClientConnectOptions } from './client-connect.js';
+import type { NegotiatedExport } from './client-handshake.js';
 import { ClientTransmission } from './client-transmission.js';
 import { NbdProtocolError } from './nbd-error.js';
-import { FrameKind, NbdFramer, type Frame } from './nbd-framer.js';
-import { parseNbdUri } from './nbd-uri.js';
 import type { IoCompletion, ReplyResult } from './pending-request.js';
 import {
   CommandFlag,
   INTEROPERABLE_MAXIMUM_BLOCK_SIZE,
   MIN_PREFERRED_BLOCK_SIZE,
   NbdCommand,
-  NbdOption,
   TransmissionFlag,
 } from './protocol.js';
 
-export interface NbdClientOptions {
+export interface NbdClientOptions extends ClientConnectOptions {
   /** Bdev name; defaults to the URI. */
   name?: string;
-  logger?: Logger;
-  /** Time allowed for connecting and negotiating. */
-  connectTimeoutMs?: number;
 }
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** proto.md: a maximum block size of 0xffffffff means "no inherent limit"; also the u32 cap. */
 const U32_MAX = 0xffffffff;
-/** Handshake replies are small; a larger one is a misbehaving server. */
-const MAX_HANDSHAKE_PAYLOAD = 64 * 1024;
-/** Where socket reads land during the handshake (after it, ClientTransmission says where). */
-const HANDSHAKE_RECEIVE_SIZE = 64 * 1024;
 
 export class NbdClient implements Bdev {
   readonly name: string;
@@ -82,101 +72,11 @@ export class NbdClient implements Bdev {
   }
 
   /** Connects and negotiates `nbd://host[:port]/export` or `nbd+unix:///export?socket=PATH`. */
-  static async connect(uri: string, opts: NbdClientOptions = {}): Promise<NbdClient> {
-    const target = parseNbdUri(uri);
-    const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'nbd-client', uri });
-    // Frames go to the handshake until the client exists, then to the client.
-    let client: NbdClient | undefined;
-    // Node's `onread`: each read lands in the buffer `buffer()` returns, which is reused, so
-    // `onBytes` must copy what it keeps. After the handshake the client picks the buffers.
-    const handshakeBuffer = Buffer.allocUnsafe(HANDSHAKE_RECEIVE_SIZE);
-    const onread = {
-      buffer: (): Buffer => (client ? client.tx.nextReadBuffer() : handshakeBuffer),
-      callback: (n: number, buf: Buffer): boolean => {
-        onBytes(buf, n);
-        return true;
-      },
-    };
-    const socket =
-      target.kind === 'tcp'
-        ? net.connect({ host: target.host, port: target.port, noDelay: true, onread })
-        : net.connect({ path: target.path, onread });
-    const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    socket.setTimeout(timeoutMs, () =>
-      socket.destroy(
-        new NbdProtocolError('NBD_ERR_CONNECTION', `${uri}: no handshake within ${timeoutMs} ms`),
-      ),
-    );
-
-    const frames: Frame[] = [];
-    let waiter: { resolve: (f: Frame) => void; reject: (e: Error) => void } | undefined;
-    let failure: Error | undefined;
-    const fail = (err: Error) => {
-      failure ??= err;
-      waiter?.reject(failure);
-      waiter = undefined;
-    };
-    // The handshake's framer keeps views of what it is given, so it gets copies (few, small).
-    const framer = new NbdFramer(FrameKind.Greeting, { maxPayload: MAX_HANDSHAKE_PAYLOAD });
-    const onBytes = (buf: Buffer, n: number): void => {
-      try {
-        if (client) {
-          client.tx.received(buf, n);
-          return;
-        }
-        framer.push(Buffer.from(buf.subarray(0, n)), (f) => {
-          if (waiter) {
-            waiter.resolve(f);
-            waiter = undefined;
-          } else frames.push(f);
-        });
-      } catch (err) {
-        socket.destroy(err as Error);
-      }
-    };
-    socket.on('error', (err) => (client ? client.tx.abort(err) : fail(err)));
-    socket.on('close', () => {
-      const why = `${uri}: connection closed`;
-      if (client) client.tx.abort(new NbdProtocolError('NBD_ERR_CONNECTION', why));
-      else fail(new NbdProtocolError('NBD_ERR_CONNECTION', `${why} during the handshake`));
+  static connect(uri: string, opts: NbdClientOptions = {}): Promise<NbdClient> {
+    return clientConnect(uri, opts, (socket, negotiated, log) => {
+      const client = new NbdClient(socket, negotiated, opts.name ?? uri, log);
+      return { client, tx: client.tx };
     });
-
-    try {
-      const negotiated = await clientHandshake(
-        {
-          expect: (kind) => (framer.expect = kind),
-          send: (b) => void socket.write(b),
-          next: () => {
-            const f = frames.shift();
-            if (f) return Promise.resolve(f);
-            if (failure) return Promise.reject(failure);
-            return new Promise((resolve, reject) => (waiter = { resolve, reject }));
-          },
-        },
-        target.exportName,
-      );
-      socket.setTimeout(0);
-      // proto.md: the server sends nothing in transmission until asked.
-      if (frames.length > 0 || framer.pending > 0) {
-        throw new NbdProtocolError(
-          'NBD_ERR_UNEXPECTED_REPLY',
-          `${uri}: data before any request, after the handshake`,
-        );
-      }
-      client = new NbdClient(socket, negotiated, opts.name ?? uri, log);
-      log.debug({ negotiated }, 'connected');
-      return client;
-    } catch (err) {
-      // proto.md: a client giving up on negotiation the server answered uses a soft disconnect.
-      if (
-        err instanceof NbdProtocolError &&
-        err.code === 'NBD_ERR_NEGOTIATION' &&
-        !socket.destroyed
-      ) {
-        socket.end(encodeOption(NbdOption.Abort));
-      } else socket.destroy();
-      throw err;
-    }
   }
 
   read(lba: number, blocks: number): Promise<Buffer> {

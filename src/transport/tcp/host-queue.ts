@@ -25,19 +25,14 @@ import {
   DATA_CCCID,
   DATA_DATAL,
   DATA_DATAO,
-  MAX_PDA,
   MIN_MAXH2CDATA,
-  PFV_1_0,
   type Pdu,
   PduType,
-  R2T_CCCID,
-  R2T_R2TL,
   PduFlag,
   IN_CAPSULE_SGL_ID,
   TRANSPORT_SGL_ID,
   setSgl1,
   capsuleCmdHeaderSize,
-  encodeIcReq,
   pdaAlignment,
   writeCapsuleCmd,
 } from './pdu.js';
@@ -50,36 +45,23 @@ import {
   completionOf,
   newHostCommand,
 } from './host-command.js';
+import { checkC2HData, checkCapsuleResp, checkHostRxHeader, checkR2T } from './host-pdu-checks.js';
+import {
+  ADMIN_IN_CAPSULE_DATA_SIZE,
+  DEFAULT_MAX_C2H_DATA,
+  type HostQueueOptions,
+  hostIcReq,
+} from './host-queue-options.js';
 import { checkIcResp } from './ic-exchange.js';
 import { QueueState, TcpQueueCore } from './queue-core.js';
 import { RX_READ_BYTES, RxBuffers } from './rx-buffers.js';
 import { SmallBuffers } from './small-buffers.js';
 import { TagTable } from './tag-table.js';
 
-export interface HostQueueOptions {
-  host: string;
-  port: number;
-  /** Ask for header digests (ICReq HDGST_ENABLE). */
-  hdgst?: boolean;
-  /** Ask for data digests (ICReq DDGST_ENABLE). */
-  ddgst?: boolean;
-  /** Limit for TCP connect plus the IC exchange; 0 = none. */
-  connectTimeoutMs?: number;
-  logger?: Logger;
-  /** HPDA to ask for, 0..31 (C2HData PDO alignment of (HPDA+1)*4 bytes). */
-  hpda?: number;
-  /** MAXR2T to advertise, 0's based: outstanding R2Ts per command we accept. */
-  maxR2T?: number;
-  /** Largest C2HData data section accepted from the controller in one PDU. */
-  maxC2HData?: number;
-}
-
-/** NVMe/TCP admin queue in-capsule data size (8 KiB for admin and fabrics commands, Linux NVME_TCP_ADMIN_CCSZ). */
-export const ADMIN_IN_CAPSULE_DATA_SIZE = 8192;
 /** Command identifiers 0..0xFFFE; 0xFFFF is kept out ("no CID" in error log entries). */
 const MAX_CID = 0xfffe;
-const DEFAULT_MAX_C2H_DATA = 64 * 1024 * 1024;
 
+export { ADMIN_IN_CAPSULE_DATA_SIZE, type HostQueueOptions } from './host-queue-options.js';
 export type { HostCompletion, HostCompletionCallback, HostSubmitIo } from './host-command.js';
 
 const SILENT_LOGGER: Logger = pino({ level: 'silent' });
@@ -108,10 +90,7 @@ export class HostQueue extends TcpQueueCore {
 
   /** Connects, sends ICReq and resolves once a valid ICResp arrived. */
   static async connect(opts: HostQueueOptions): Promise<HostQueue> {
-    const hpda = opts.hpda ?? 0;
-    if (!Number.isInteger(hpda) || hpda < 0 || hpda > MAX_PDA) {
-      throw new RangeError(`hpda ${hpda} is not an integer from 0 to ${MAX_PDA}`);
-    }
+    const icReq = hostIcReq(opts);
     const log = (opts.logger ?? SILENT_LOGGER).child({
       transport: 'tcp',
       peer: `${opts.host}:${opts.port}`,
@@ -135,15 +114,7 @@ export class HostQueue extends TcpQueueCore {
     const ready = new Promise<void>((resolve, reject) => {
       queue.established = { resolve, reject };
     });
-    queue.write(
-      encodeIcReq({
-        pfv: PFV_1_0,
-        hpda,
-        hdgst: opts.hdgst ?? false,
-        ddgst: opts.ddgst ?? false,
-        maxr2t: opts.maxR2T ?? 0,
-      }),
-    );
+    queue.write(icReq);
     const ms = opts.connectTimeoutMs ?? 0;
     const timer =
       ms > 0
@@ -241,22 +212,7 @@ export class HostQueue extends TcpQueueCore {
   }
 
   protected checkHeader(type: PduType, dataLength: number): void {
-    const initializing = this.state === QueueState.Initializing;
-    if (type === PduType.C2HTermReq) return;
-    if (initializing !== (type === PduType.IcResp)) {
-      throw new TcpTransportError(
-        TermReqFes.PduSequenceError,
-        0,
-        `PDU type 0x${type.toString(16)} while ${initializing ? 'waiting for ICResp' : 'connected'}`,
-      );
-    }
-    if (type === PduType.C2HData && dataLength > this.maxC2HData) {
-      throw new TcpTransportError(
-        TermReqFes.DataTransferLimitExceeded,
-        0,
-        `C2HData of ${dataLength} bytes, more than the ${this.maxC2HData} accepted`,
-      );
-    }
+    checkHostRxHeader(type, dataLength, this.state === QueueState.Initializing, this.maxC2HData);
   }
 
   protected handlePdu(pdu: Pdu): void {
@@ -312,13 +268,7 @@ export class HostQueue extends TcpQueueCore {
   private onCapsuleResp(cqe: Buffer): void {
     const cid = cqe.readUInt16LE(CQE_CID);
     const cmd = this.commands.get(cid);
-    if (!cmd) {
-      throw new TcpTransportError(
-        TermReqFes.InvalidHeaderField,
-        CAPSULE_RESP_CQE + CQE_CID,
-        `CapsuleResp for unknown CID ${cid}`,
-      );
-    }
+    checkCapsuleResp(cmd, cid);
     this.complete(cmd, cqe);
   }
 
@@ -332,20 +282,7 @@ export class HostQueue extends TcpQueueCore {
     dataDigestOk: boolean,
   ): void {
     const cmd = this.commands.get(cccid);
-    if (!cmd || cmd.readLength === 0) {
-      throw new TcpTransportError(
-        TermReqFes.InvalidHeaderField,
-        DATA_CCCID,
-        `C2HData for CID ${cccid}, which expects no data`,
-      );
-    }
-    if (datao !== cmd.received || datao + datal > cmd.readLength) {
-      throw new TcpTransportError(
-        TermReqFes.DataTransferOutOfRange,
-        0,
-        `C2HData offset ${datao} length ${datal} for CID ${cccid}: expected offset ${cmd.received} within ${cmd.readLength} bytes`,
-      );
-    }
+    checkC2HData(cmd, cccid, datao, datal);
     if (!dataDigestOk) {
       this.log.warn({ cid: cccid, datao }, 'C2HData data digest error');
       cmd.digestError = true;
@@ -396,20 +333,7 @@ export class HostQueue extends TcpQueueCore {
   /** NVMe/TCP 1.0, 3.6.2.10 / 3.6.2.8: send the R2T's range as H2CData PDUs of at most MAXH2CDATA bytes. */
   private onR2T(m: Pdu & { type: PduType.R2T }): void {
     const cmd = this.commands.get(m.cccid);
-    if (!cmd || !cmd.write) {
-      throw new TcpTransportError(
-        TermReqFes.InvalidHeaderField,
-        R2T_CCCID,
-        `R2T for CID ${m.cccid}, which has no data to send`,
-      );
-    }
-    if (m.r2tl === 0 || m.r2to + m.r2tl > cmd.writeLength) {
-      throw new TcpTransportError(
-        TermReqFes.InvalidHeaderField,
-        R2T_R2TL,
-        `R2T offset ${m.r2to} length ${m.r2tl} outside the ${cmd.writeLength} bytes of CID ${m.cccid}`,
-      );
-    }
+    checkR2T(cmd, m);
     this.sendDataPdus(
       PduType.H2CData,
       m.cccid,

@@ -18,10 +18,6 @@ import {
   CAPSULE_CMD_SQE,
   CH_PDO,
   CH_TYPE,
-  DATA_CCCID,
-  DATA_TTAG,
-  MAX_PDA,
-  MIN_MAXH2CDATA,
   PFV_1_0,
   type Pdu,
   PduFlag,
@@ -40,6 +36,8 @@ import { QueueState, TcpQueueCore } from './queue-core.js';
 import { ReusableRxBuffer } from './reusable-rx-buffer.js';
 import { TagTable } from './tag-table.js';
 import { checkIcReq } from './ic-exchange.js';
+import { checkH2CData, checkTargetQueueOptions, checkTargetRxHeader } from './target-pdu-checks.js';
+import { type TargetTransfer, newTargetTransfer } from './target-transfer.js';
 import type { CommandHandler, TargetQueueOptions, TargetResponse } from './target-response.js';
 
 export type { CommandHandler, TargetQueueOptions, TargetResponse } from './target-response.js';
@@ -61,23 +59,6 @@ const TRANSIENT_TRANSPORT_ERROR = encodeCqeStatus(
 );
 const INTERNAL_ERROR = encodeCqeStatus(StatusCodeType.Generic, GenericStatus.InternalError);
 
-/** A write whose data is being fetched with R2T/H2CData. */
-interface Transfer {
-  ttag: number;
-  sqe: Buffer;
-  cid: number;
-  length: number;
-  /** Bytes received, in order. */
-  received: number;
-  /** Bytes asked for with R2Ts so far. */
-  granted: number;
-  /** End offsets of the outstanding R2Ts, oldest first. */
-  r2tEnds: number[];
-  view: Buffer | undefined;
-  assembled: Buffer | undefined;
-  digestError: boolean;
-}
-
 export class TargetQueue extends TcpQueueCore {
   /** Set by the controller after Connect; the CQE SQID. */
   qid = 0;
@@ -87,7 +68,7 @@ export class TargetQueue extends TcpQueueCore {
   private inCapsuleDataSize: number;
   private handler: CommandHandler | undefined;
   private hostMaxR2T = 1;
-  private readonly transfers = new TagTable<Transfer>(MAX_TTAG);
+  private readonly transfers = new TagTable<TargetTransfer>(MAX_TTAG);
   private readonly maxC2HData: number;
   /**
    * Where the socket reads when the listener built it with `onread` (tcp-listener.ts): one
@@ -102,15 +83,7 @@ export class TargetQueue extends TcpQueueCore {
     logger: Logger,
   ) {
     super(socket, true, logger, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`);
-    const cpda = opts.cpda ?? 0;
-    if (opts.maxH2CData < MIN_MAXH2CDATA || opts.maxH2CData % 4 !== 0) {
-      throw new RangeError(
-        `maxH2CData ${opts.maxH2CData} must be ≥ ${MIN_MAXH2CDATA} and a multiple of 4`,
-      );
-    }
-    if (!Number.isInteger(cpda) || cpda < 0 || cpda > MAX_PDA) {
-      throw new RangeError(`cpda ${cpda} is not an integer from 0 to ${MAX_PDA}`);
-    }
+    checkTargetQueueOptions(opts);
     this.inCapsuleDataSize = opts.inCapsuleDataSize;
     this.maxC2HData = opts.maxC2HData ?? DEFAULT_MAX_C2H_DATA;
     this.readBuffers = new ReusableRxBuffer(this.reader);
@@ -138,32 +111,13 @@ export class TargetQueue extends TcpQueueCore {
   }
 
   protected checkHeader(type: PduType, dataLength: number): void {
-    if (type === PduType.H2CTermReq) return;
-    const initializing = this.state === QueueState.Initializing;
-    // NVMe/TCP 1.0, 3.6.2.2: ICReq first and only once; anything else is a PDU sequence error.
-    if (initializing !== (type === PduType.IcReq)) {
-      throw new TcpTransportError(
-        TermReqFes.PduSequenceError,
-        0,
-        `PDU type 0x${type.toString(16)} ${initializing ? 'before ICReq' : 'after the connection was initialized'}`,
-      );
-    }
-    // NVMe/TCP 1.0, FES 05h: more in-capsule data than the capsule size, or more H2CData than
-    // MAXH2CDATA, is a Data Transfer Limit Exceeded fatal error (SPDK lib/nvmf/tcp.c agrees).
-    if (type === PduType.CapsuleCmd && dataLength > this.inCapsuleDataSize) {
-      throw new TcpTransportError(
-        TermReqFes.DataTransferLimitExceeded,
-        0,
-        `${dataLength} bytes of in-capsule data, more than the ${this.inCapsuleDataSize} accepted`,
-      );
-    }
-    if (type === PduType.H2CData && dataLength > this.opts.maxH2CData) {
-      throw new TcpTransportError(
-        TermReqFes.DataTransferLimitExceeded,
-        0,
-        `H2CData of ${dataLength} bytes, more than MAXH2CDATA ${this.opts.maxH2CData}`,
-      );
-    }
+    checkTargetRxHeader(
+      type,
+      dataLength,
+      this.state === QueueState.Initializing,
+      this.inCapsuleDataSize,
+      this.opts.maxH2CData,
+    );
   }
 
   protected handlePdu(pdu: Pdu): void {
@@ -272,25 +226,13 @@ export class TargetQueue extends TcpQueueCore {
       return this.respond(cid, 0, {
         status: genericStatus(GenericStatus.CommandSequenceError, false),
       });
-    const t: Transfer = {
-      ttag,
-      // A copy: the SQE waits for H2CData in later reads, and the receive buffer gets reused.
-      sqe: Buffer.from(sqe),
-      cid,
-      length,
-      received: 0,
-      granted: 0,
-      r2tEnds: [],
-      view: undefined,
-      assembled: undefined,
-      digestError: false,
-    };
+    const t = newTargetTransfer(ttag, sqe, cid, length);
     this.transfers.set(ttag, t);
     this.grant(t);
   }
 
   /** Keeps min(MAXR2T+1, 16) R2Ts outstanding until the whole transfer is asked for. */
-  private grant(t: Transfer): void {
+  private grant(t: TargetTransfer): void {
     const limit = Math.min(this.hostMaxR2T, MAX_R2T_PER_COMMAND);
     const chunk = this.opts.maxR2tLength ?? this.opts.maxH2CData;
     while (t.r2tEnds.length < limit && t.granted < t.length) {
@@ -316,27 +258,7 @@ export class TargetQueue extends TcpQueueCore {
   /** NVMe/TCP 1.0, 3.6.2.8: H2CData answers an R2T, in order, within what the R2Ts asked for. */
   private onH2CData(m: Pdu & { type: PduType.H2CData }): void {
     const t = this.transfers.get(m.ttag);
-    if (!t) {
-      throw new TcpTransportError(
-        TermReqFes.InvalidHeaderField,
-        DATA_TTAG,
-        `H2CData with unknown TTAG ${m.ttag}`,
-      );
-    }
-    if (t.cid !== m.cccid) {
-      throw new TcpTransportError(
-        TermReqFes.InvalidHeaderField,
-        DATA_CCCID,
-        `H2CData CCCID ${m.cccid} for TTAG ${m.ttag} of CID ${t.cid}`,
-      );
-    }
-    if (m.datao !== t.received || m.datao + m.datal > t.granted) {
-      throw new TcpTransportError(
-        TermReqFes.DataTransferOutOfRange,
-        0,
-        `H2CData offset ${m.datao} length ${m.datal}: expected offset ${t.received}, R2Ts cover ${t.granted} of ${t.length} bytes`,
-      );
-    }
+    checkH2CData(t, m);
     if (!m.dataDigestOk) {
       this.log.warn({ cid: t.cid, datao: m.datao }, 'H2CData data digest error');
       t.digestError = true;
