@@ -1,6 +1,6 @@
 /**
  * A sparse RAM disk (SPDK module/bdev/malloc, nbdkit memory plugin): capacity costs nothing until
- * written. Storage is a map of fixed-size chunks, each with a per-block allocation map, so that
+ * written. Storage is a table of fixed-size chunks (SparseTable), each with a per-block allocation map, so that
  * blockStatus reports holes at block granularity and a chunk whose blocks are all deallocated is
  * freed. A never-written or deallocated block reads as zeroes.
  */
@@ -8,8 +8,9 @@ import type { BlockStatusExtent, LbaRange } from './bdev.js';
 import { ReadSlab } from './read-slab.js';
 import { BaseBdev, type BdevGeometry } from './base-bdev.js';
 import { checkRange } from './bdev.js';
+import { SparseTable } from './sparse-table.js';
 
-/** Bytes per chunk: large enough that the map stays small, small enough that sparse writes stay cheap. */
+/** Bytes per chunk: large enough that the table stays small, small enough that sparse writes stay cheap. */
 export const MEMORY_CHUNK_BYTES = 64 * 1024;
 
 const HOLE = 0;
@@ -36,7 +37,7 @@ function markData(chunk: Chunk, first: number, count: number): void {
 }
 
 export class MemoryBdev extends BaseBdev {
-  private readonly chunks = new Map<number, Chunk>();
+  private readonly chunks = new SparseTable<Chunk>();
   private readonly blocksPerChunk: number;
   /** Where small reads are cut from; never reused, so a read stays the caller's alone. */
   private readonly readSlab = new ReadSlab();
@@ -74,7 +75,7 @@ export class MemoryBdev extends BaseBdev {
 
   /**
    * Copies the data into its chunks, synchronously (the target answers such a write with no
-   * promise at all): one map lookup and one copy per chunk touched, the allocation map updated
+   * promise at all): one table lookup and one copy per chunk touched, the allocation map updated
    * only while a chunk still has holes.
    */
   protected writeBlocks(lba: number, data: Buffer): void {
@@ -141,7 +142,7 @@ export class MemoryBdev extends BaseBdev {
     return chunk;
   }
 
-  /** Deallocates blocks: zero their bytes (so reads need no map lookup) and free emptied chunks. */
+  /** Deallocates blocks: zero their bytes (so reads need no allocation-map check) and free emptied chunks. */
   private punch(lba: number, blocks: number): void {
     this.forEachPiece(lba, blocks, (chunkIndex, first, count) => {
       const chunk = this.chunks.get(chunkIndex);
