@@ -1,8 +1,8 @@
 /**
  * A sparse RAM disk (SPDK module/bdev/malloc, nbdkit memory plugin): capacity costs nothing until
- * written. Storage is a table of fixed-size chunks (SparseTable), each with a per-block allocation map, so that
- * blockStatus reports holes at block granularity and a chunk whose blocks are all deallocated is
- * freed. A never-written or deallocated block reads as zeroes.
+ * written. Storage is a table of fixed-size chunks (SparseTable), each with a per-block
+ * allocation map, so that blockStatus reports holes at block granularity and a chunk whose blocks
+ * are all deallocated is freed. A never-written or deallocated block reads as zeroes.
  */
 import type { BlockStatusExtent, LbaRange } from './bdev.js';
 import { ReadSlab } from './read-slab.js';
@@ -10,7 +10,7 @@ import { BaseBdev, type BdevGeometry } from './base-bdev.js';
 import { checkRange } from './bdev.js';
 import { SparseTable } from './sparse-table.js';
 
-/** Bytes per chunk: large enough that the table stays small, small enough that sparse writes stay cheap. */
+/** Bytes per chunk: the table stays small, and sparse writes stay cheap. */
 export const MEMORY_CHUNK_BYTES = 64 * 1024;
 
 const HOLE = 0;
@@ -142,7 +142,7 @@ export class MemoryBdev extends BaseBdev {
     return chunk;
   }
 
-  /** Deallocates blocks: zero their bytes (so reads need no allocation-map check) and free emptied chunks. */
+  /** Deallocates blocks: zeroes their bytes (reads copy a chunk as it is) and frees emptied chunks. */
   private punch(lba: number, blocks: number): void {
     this.forEachPiece(lba, blocks, (chunkIndex, first, count) => {
       const chunk = this.chunks.get(chunkIndex);
