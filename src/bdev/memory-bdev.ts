@@ -142,7 +142,7 @@ export class MemoryBdev extends BaseBdev {
     return chunk;
   }
 
-  /** Deallocates blocks: zeroes their bytes (reads copy a chunk as it is) and frees emptied chunks. */
+  /** Deallocates: zeroes the blocks' bytes (reads copy a chunk as it is), frees emptied chunks. */
   private punch(lba: number, blocks: number): void {
     this.forEachPiece(lba, blocks, (chunkIndex, first, count) => {
       const chunk = this.chunks.get(chunkIndex);

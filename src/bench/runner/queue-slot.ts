@@ -6,8 +6,8 @@
  * which stop every I/O in flight, stay rare. Same slat as PromiseSlot (from preparing the I/O to
  * the queue call returning); clat runs from there to this callback's own clock reading, where
  * PromiseSlot's completions share one time per batch (BatchClock). Sharing it here too (each
- * batch stamped at its first callback) moved nvmf-bench's QD32 p50 on nbdkit from 0.87–0.90× fio's
- * to 0.98–1.02× and its IOPS from 0.96–0.98× to 0.89–0.93× in interleaved runs (5 and 6
+ * batch stamped at its first callback) moved nvmf-bench's QD32 p50 on nbdkit from 0.87–0.90×
+ * fio's to 0.98–1.02× and its IOPS from 0.96–0.98× to 0.89–0.93× in interleaved runs (5 and 6
  * rounds; p99 1.47–1.70 either way): within the noise, so not done.
  */
 import type { IoCompletion, IoQueue } from '../engines/io-engine.js';
