@@ -3,7 +3,7 @@
  * (log-spaced bins, all jobs) and IOPS over time (read and write, all jobs summed) — written by
  * hand so the bench needs no plotting dependency.
  */
-import { SAMPLE_WINDOW_MS } from '../runner/job-runner.js';
+import { SAMPLE_WINDOW_MS } from '../runner/bandwidth-sampler.js';
 import type { JobStats, TimelinePoint } from '../stats/job-stats.js';
 
 const WIDTH = 900;

@@ -30,9 +30,6 @@ import { QueueSlot, type IoSource, type SlotHost } from './queue-slot.js';
 import { jobRegion } from './region.js';
 import { WriteLog } from './write-log.js';
 
-// Imported from here by the report (plot-svg.ts): the sampler now owns it.
-export { SAMPLE_WINDOW_MS } from './bandwidth-sampler.js';
-
 /** errno EIO, fio's err= for a failed I/O. */
 export const EIO = 5;
 const NS_PER_MS = 1e6;

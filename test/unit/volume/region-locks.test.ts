@@ -4,20 +4,26 @@ import { RegionLocks } from '../../../src/volume/region-locks.js';
 /** Lets every queued promise continuation run. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** An exclusive lock asked for now: whether it was granted yet, and its release once it is. */
+function exclusiveOf(locks: RegionLocks, region: number) {
+  let granted = false;
+  const release = locks.acquireExclusive(region).then((r) => {
+    granted = true;
+    return r;
+  });
+  return { granted: () => granted, release };
+}
+
 describe('RegionLocks', () => {
   it('an exclusive lock waits for the writes holding its region', async () => {
     const locks = new RegionLocks();
     const releaseWrite = await locks.acquireShared(2, 5);
-    let got = false;
-    const exclusive = locks.acquireExclusive(4).then((release) => {
-      got = true;
-      return release;
-    });
+    const exclusive = exclusiveOf(locks, 4);
     await settle();
-    expect(got).toBe(false);
+    expect(exclusive.granted()).toBe(false);
     releaseWrite();
-    (await exclusive)();
-    expect(got).toBe(true);
+    (await exclusive.release)();
+    expect(exclusive.granted()).toBe(true);
   });
 
   it('a write waits for an exclusive lock on one of its regions, not on others', async () => {
@@ -41,16 +47,12 @@ describe('RegionLocks', () => {
   it('exclusive holders take turns', async () => {
     const locks = new RegionLocks();
     const first = await locks.acquireExclusive(1);
-    let second = false;
-    const next = locks.acquireExclusive(2).then((r) => {
-      second = true;
-      return r;
-    });
+    const second = exclusiveOf(locks, 2);
     await settle();
-    expect(second).toBe(false);
+    expect(second.granted()).toBe(false);
     first();
-    (await next)();
-    expect(second).toBe(true);
+    (await second.release)();
+    expect(second.granted()).toBe(true);
   });
 });
 
@@ -70,42 +72,30 @@ describe('RegionLocks without promises (the write fast path)', () => {
     const locks = new RegionLocks();
     expect(locks.tryAcquireShared(5, 6)).toBe(true);
     expect(locks.tryAcquireShared(6, 6)).toBe(true);
-    let got = false;
-    const exclusive = locks.acquireExclusive(6).then((release) => {
-      got = true;
-      return release;
-    });
+    const exclusive = exclusiveOf(locks, 6);
     locks.releaseShared(5, 6);
     await settle();
-    expect(got).toBe(false);
+    expect(exclusive.granted()).toBe(false);
     locks.releaseShared(6, 6);
-    (await exclusive)();
-    expect(got).toBe(true);
+    (await exclusive.release)();
+    expect(exclusive.granted()).toBe(true);
   });
 
   it('holds far regions of a large volume as it does near ones (and keeps the near holds)', async () => {
     const locks = new RegionLocks();
     expect(locks.tryAcquireShared(1, 1)).toBe(true);
     expect(locks.tryAcquireShared(70_000, 70_001)).toBe(true);
-    let far = false;
-    let near = false;
-    const farCopy = locks.acquireExclusive(70_001).then((release) => {
-      far = true;
-      return release;
-    });
+    const far = exclusiveOf(locks, 70_001);
     await settle();
-    expect(far).toBe(false);
+    expect(far.granted()).toBe(false);
     locks.releaseShared(70_000, 70_001);
-    (await farCopy)();
-    expect(far).toBe(true);
-    const nearCopy = locks.acquireExclusive(1).then((release) => {
-      near = true;
-      return release;
-    });
+    (await far.release)();
+    expect(far.granted()).toBe(true);
+    const near = exclusiveOf(locks, 1);
     await settle();
-    expect(near).toBe(false);
+    expect(near.granted()).toBe(false);
     locks.releaseShared(1, 1);
-    (await nearCopy)();
-    expect(near).toBe(true);
+    (await near.release)();
+    expect(near.granted()).toBe(true);
   });
 });
