@@ -19,6 +19,7 @@ import { EILSEQ } from '../errors.js';
 import { READ, hasWrites, type JobSpec } from '../options/job-spec.js';
 import { JobStats, depthBucket } from '../stats/job-stats.js';
 import { IoPattern, type IoUnit } from '../workload/io-pattern.js';
+import { exclusiveSleep, preciseSleep } from '../workload/precise-sleep.js';
 import { RateLimiter } from '../workload/rate-limiter.js';
 import { checkVerifyBlock } from '../workload/verify-block.js';
 import { WriteBufferSource } from '../workload/write-buffers.js';
@@ -26,6 +27,7 @@ import { BandwidthSampler } from './bandwidth-sampler.js';
 import { BatchClock } from './batch-clock.js';
 import { JobLogs } from './job-logs.js';
 import { PromiseSlot } from './promise-slot.js';
+import { RateGate } from './rate-gate.js';
 import { QueueSlot, type IoSource, type SlotHost } from './queue-slot.js';
 import { jobRegion } from './region.js';
 import { WriteLog } from './write-log.js';
@@ -44,6 +46,13 @@ const NUMBERIO_MASK = 0xffff;
 const HEARTBEAT_MS = 10;
 /** Late enough that a busy machine delaying the timer rarely looks like starvation. */
 const STARVED_MS = 5 * HEARTBEAT_MS;
+
+/** Jobs of this process that are running: one alone may block the event loop to sleep. */
+let runningJobs = 0;
+
+/** rate_iops's sleep (RateGate: the job has nothing in flight): fio's nanosleep when alone. */
+const rateSleep = (ms: number): Promise<void> =>
+  runningJobs === 1 ? exclusiveSleep(ms) : preciseSleep(ms);
 
 export type JobPhase = 'setup' | 'ramp' | 'running' | 'verifying' | 'done';
 
@@ -66,7 +75,8 @@ export class JobRunner implements SlotHost {
   readonly progress: JobProgress;
   private readonly pattern: IoPattern;
   private readonly logs: JobLogs;
-  private readonly limiter: RateLimiter | undefined;
+  /** rate_iops: how the job's slots wait for their I/O's due time. */
+  private readonly gate: RateGate | undefined;
   private verifyWrites: boolean;
   private readonly writeLog = new WriteLog();
   private readonly sampler: BandwidthSampler;
@@ -100,7 +110,9 @@ export class JobRunner implements SlotHost {
     this.logs = new JobLogs(job);
     this.verifyWrites = job.verify !== undefined && hasWrites(job);
     const limiter = new RateLimiter(job.rateIops, performance.now());
-    this.limiter = limiter.active ? limiter : undefined;
+    this.gate = limiter.active
+      ? new RateGate(limiter, { ended: () => this.timeUp() }, rateSleep, () => performance.now())
+      : undefined;
     this.progress = {
       phase: 'setup',
       ios: [0, 0],
@@ -115,6 +127,15 @@ export class JobRunner implements SlotHost {
 
   /** Runs the job to its end; failures end up in stats.error / stats.errorText, as fio's err=. */
   async run(): Promise<JobStats> {
+    runningJobs++;
+    try {
+      return await this.runJob();
+    } finally {
+      runningJobs--;
+    }
+  }
+
+  private async runJob(): Promise<JobStats> {
     const job = this.job;
     if (job.rampUsec > 0 && !job.verifyOnly) {
       this.progress.phase = 'ramp';
@@ -166,6 +187,13 @@ export class JobRunner implements SlotHost {
     this.stopped = true;
     this.endAt = 0;
     this.verifyWrites = false;
+    this.gate?.ended();
+  }
+
+  /** Whether the job issues no more I/O; its runtime being over stops it here too. */
+  private timeUp(): boolean {
+    if (!this.stopped && performance.now() >= this.endAt) this.stopped = true;
+    return this.stopped;
   }
 
   private startMeasuring(): void {
@@ -179,6 +207,7 @@ export class JobRunner implements SlotHost {
 
   private async runPhase(phase: Phase, source: IoSource): Promise<void> {
     this.lastBeat = performance.now();
+    this.gate?.reset();
     const heartbeat = setInterval(() => (this.lastBeat = performance.now()), HEARTBEAT_MS);
     try {
       if (this.queue) await this.runQueued(this.queue, phase, source);
@@ -236,9 +265,12 @@ export class JobRunner implements SlotHost {
     );
   }
 
-  /** @internal How long to wait before issuing `u` (rate_iops); 0 to issue now. */
-  delayFor(u: IoUnit, phase: Phase): number {
-    return this.limiter && phase !== 'verify' ? this.limiter.reserve(u.ddir, performance.now()) : 0;
+  /**
+   * @internal rate_iops: undefined when `u` may be issued now, otherwise a promise that resolves
+   * when it may (RateGate), or when the job has stopped meanwhile.
+   */
+  rateGate(u: IoUnit, phase: Phase): Promise<void> | undefined {
+    return this.gate && phase !== 'verify' ? this.gate.pass(u.ddir) : undefined;
   }
 
   /** @internal The data of a WRITE about to be issued, stamped for verify and logged. */
@@ -288,6 +320,7 @@ export class JobRunner implements SlotHost {
     phase: Phase,
   ): boolean {
     this.inFlight--;
+    if (this.gate && phase !== 'verify') this.gate.done();
     this.account(u, t0, t1, t2);
     if (checkReads && read) {
       const job = this.job;
@@ -304,7 +337,10 @@ export class JobRunner implements SlotHost {
         return false;
       }
     }
-    if (t2 >= this.endAt) this.stopped = true;
+    if (t2 >= this.endAt) {
+      this.stopped = true;
+      this.gate?.ended();
+    }
     return true;
   }
 
@@ -354,5 +390,6 @@ export class JobRunner implements SlotHost {
       this.stats.errorText = text;
     }
     this.stopped = true;
+    this.gate?.ended();
   }
 }

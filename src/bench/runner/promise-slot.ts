@@ -7,7 +7,6 @@
 import type { Bdev } from '../../bdev/bdev.js';
 import type { OpenedDevice } from '../engines/io-engine.js';
 import { READ, WRITE } from '../options/job-spec.js';
-import { sleep } from '../workload/rate-limiter.js';
 import type { WriteBufferSource } from '../workload/write-buffers.js';
 import type { BatchClock } from './batch-clock.js';
 import type { Phase } from './job-runner.js';
@@ -35,9 +34,9 @@ export class PromiseSlot {
     while (!host.stopped) {
       const u = this.source();
       if (!u) return;
-      const wait = host.delayFor(u, phase);
-      if (wait > 0) {
-        await sleep(wait);
+      const gate = host.rateGate(u, phase);
+      if (gate) {
+        await gate;
         if (host.stopped) return;
       }
       const data = u.ddir === WRITE ? host.writeData(u, phase, this.writes!) : undefined;

@@ -22,7 +22,7 @@ export type IoSource = (reuse?: IoUnit) => IoUnit | undefined;
 /** What a slot needs of its job (JobRunner). */
 export interface SlotHost {
   readonly stopped: boolean;
-  delayFor(u: IoUnit, phase: Phase): number;
+  rateGate(u: IoUnit, phase: Phase): Promise<void> | undefined;
   writeData(u: IoUnit, phase: Phase, writes: WriteBufferSource): Buffer;
   issued(): void;
   ioFailed(u: IoUnit, err: Error): void;
@@ -91,9 +91,9 @@ export class QueueSlot implements IoCompletion {
     if (this.host.stopped) return this.finish();
     const u = this.source(this.own);
     if (!u) return this.finish();
-    const wait = this.host.delayFor(u, this.phase);
-    if (wait > 0) {
-      setTimeout(() => (this.host.stopped ? this.finish() : this.issue(u)), wait);
+    const gate = this.host.rateGate(u, this.phase);
+    if (gate) {
+      void gate.then(() => (this.host.stopped ? this.finish() : this.issue(u)));
       return;
     }
     this.issue(u);

@@ -1,7 +1,7 @@
 /**
- * rate_iops (fio HOWTO rate_iops, rate_process=linear): I/Os of a direction are spaced 1/rate
- * apart on a fixed schedule from the start. A timer that fires late is caught up by issuing the
- * missed slots at once, so the average rate holds even though Node timers have 1 ms granularity.
+ * rate_iops's schedule (fio HOWTO rate_iops, rate_process=linear): the I/Os of a direction are due
+ * 1/rate apart on a fixed schedule from the start, so the average rate holds whatever the timing
+ * of single I/Os. How a job waits for its due times is RateGate's (runner/rate-gate.ts).
  */
 import type { Ddir } from '../options/job-spec.js';
 
@@ -25,16 +25,30 @@ export class RateLimiter {
     return this.interval[0] > 0 || this.interval[1] > 0;
   }
 
-  /** Reserves the next slot of `ddir`; returns how many ms to wait before issuing (0 = now). */
-  reserve(ddir: Ddir, nowMs: number): number {
-    const step = this.interval[ddir];
-    if (step === 0) return 0;
+  /** Whether I/O of `ddir` is paced at all. */
+  limits(ddir: Ddir): boolean {
+    return this.interval[ddir] > 0;
+  }
+
+  /**
+   * When the next I/O of `ddir` is due (ms, the clock of `nowMs`); earlier than `nowMs` when the
+   * job is behind, unless by more than MAX_CATCH_UP_MS: then the schedule restarts at `nowMs`.
+   */
+  dueAt(ddir: Ddir, nowMs: number): number {
     if (this.next[ddir] < nowMs - MAX_CATCH_UP_MS) this.next[ddir] = nowMs;
-    const at = this.next[ddir];
-    this.next[ddir] = at + step;
-    return Math.max(0, at - nowMs);
+    return this.next[ddir];
+  }
+
+  /**
+   * A new phase starts at `nowMs`: time spent between phases (the last one's I/O draining) is not
+   * owed, so a schedule left behind resumes at `nowMs` instead of bursting to catch up.
+   */
+  resume(nowMs: number): void {
+    for (let d = 0; d < this.next.length; d++) this.next[d] = Math.max(this.next[d], nowMs);
+  }
+
+  /** The I/O due at dueAt() goes now: the next one is due an interval later. */
+  take(ddir: Ddir): void {
+    this.next[ddir] += this.interval[ddir];
   }
 }
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));

@@ -64,18 +64,28 @@ describe("fio's log files", () => {
 });
 
 describe('rate_iops schedule', () => {
-  it('spaces each direction 1/rate apart from the start and catches up after a late timer', () => {
+  it('spaces each direction 1/rate apart from the start and lets a late job catch up', () => {
     const r = new RateLimiter([1000, undefined], 0);
     expect(r.active).toBe(true);
-    expect(r.reserve(0, 0)).toBe(0);
-    expect(r.reserve(0, 0)).toBe(1);
-    expect(r.reserve(0, 0)).toBe(2);
-    // Woken late at 5 ms: the missed slot (3 ms) goes at once.
-    expect(r.reserve(0, 5)).toBe(0);
-    expect(r.reserve(0, 5)).toBe(0);
-    expect(r.reserve(0, 5)).toBe(0);
-    expect(r.reserve(0, 5)).toBe(1);
-    expect(r.reserve(1, 5)).toBe(0);
+    expect(r.limits(0)).toBe(true);
+    expect(r.limits(1)).toBe(false);
+    expect(r.dueAt(0, 0)).toBe(0);
+    r.take(0);
+    expect(r.dueAt(0, 0)).toBe(1);
+    r.take(0);
+    expect(r.dueAt(0, 0)).toBe(2);
+    r.take(0);
+    // At 5 ms the slots of 3 and 4 ms are overdue: due at once, then on schedule again.
+    expect(r.dueAt(0, 5)).toBe(3);
+    r.take(0);
+    r.take(0);
+    r.take(0);
+    expect(r.dueAt(0, 5)).toBe(6);
+    // More than a second behind (a stalled device): the schedule restarts instead of bursting.
+    expect(r.dueAt(0, 2000)).toBe(2000);
+    // A new phase does not owe the time between phases.
+    r.resume(3000);
+    expect(r.dueAt(0, 3000)).toBe(3000);
     expect(new RateLimiter([undefined, undefined], 0).active).toBe(false);
   });
 });
