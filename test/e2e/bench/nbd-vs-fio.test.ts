@@ -6,7 +6,7 @@
  *
  * What is asserted, per workload (always the median over rounds of the per-round ratio
  * nvmf-bench / fio); every figure is printed with its 25 % verdict:
- *  - IOPS and p50 within issue 3's 25 %, at both queue depths.
+ *  - IOPS within issue 3's 25 % in every workload, p50 too at QD1 and QD32.
  *  - 4 KiB randread QD1 (5 rounds): p99 within a factor of 2. At QD1 each I/O is one round trip
  *    and both tools' noise is small (3–37 % between rounds). Four runs on this machine: IOPS
  *    1.01–1.06, p50 0.88–0.93, p99 0.80–0.97 — p99 within 25 % in all four, but its lowest
@@ -39,6 +39,17 @@
  * gave fio's pattern — 96–99 % CPU, few switches, p99/p50 0.8× fio's — at 0.6–0.7× fio's IOPS:
  * a different measurement, so not done. The per-round switches and CPU are printed below.
  *
+ * 4 KiB randread QD32 with rate_iops=10000 (5 rounds): IOPS within 25 %, p50 within a factor of
+ * 2, p99 printed. fio paces such a job one I/O at a time: an I/O that is not due yet waits until
+ * every I/O in flight has completed, then fio sleeps until it is due (io_u.c rate_ddir, spinning
+ * the last ~100 µs), so the job runs at an effective depth of one. nvmf-bench's RateGate does the
+ * same; before it, every slot whose due time fell in one millisecond timer tick went together,
+ * and at 20 000 IOPS nvmf-bench's p50 was 450–540 µs against fio's 42 µs. Hand-run rounds since
+ * (/tmp script, 3–4 rounds each): p50 ratio 0.79–0.95 at 10 000 IOPS, 0.73–0.89 at 20 000 (mean
+ * total latency alike at 5 000, 72–78 µs vs 76–93); nvmf-bench's p99 is 2–4× fio's, the tail in
+ * bursts: any pause of its event loop leaves I/O overdue, which then goes together, as it does
+ * when fio falls behind. p50 is therefore asserted only within a factor of 2 (10× before).
+ *
  * This is a ratio between two tools measured back to back on the same server, not an absolute
  * timing: a round is one fio run followed at once by one nvmf-bench run, so slow changes in the
  * machine's load (CI shares two cores) hit both sides of a ratio alike, and the median over
@@ -66,21 +77,24 @@ import {
 
 /** Issue 3: "the end-to-end test checks they are within 25%" (printed as a verdict). */
 const TOLERANCE = 0.25;
+const METRICS = ['iops', 'p50', 'p99'] as const;
 /** The looser check: the same measurement, within a factor of this. */
 const SAME_MEASURE_FACTOR = 2;
 const BLOCK_SIZE = 4096;
 const RAMP_S = 1;
 const KILO = 1000;
 
+/** How a figure is checked: within TOLERANCE, within SAME_MEASURE_FACTOR, or printed only. */
+type Check = 'tolerance' | 'factor' | 'printed';
+
 interface Workload {
   label: string;
   rounds: number;
-  /** IOPS and p50 are always within TOLERANCE; p99 within SAME_MEASURE_FACTOR, or printed only. */
-  p99: 'factor' | 'printed';
+  checks: Record<(typeof METRICS)[number], Check>;
   args: string[];
 }
 
-const randread = (iodepth: number, runtimeS: number): string[] => [
+const randread = (iodepth: number, runtimeS: number, ...more: string[]): string[] => [
   '--rw=randread',
   '--bs=4k',
   `--iodepth=${iodepth}`,
@@ -88,12 +102,29 @@ const randread = (iodepth: number, runtimeS: number): string[] => [
   `--runtime=${runtimeS}`,
   '--time_based',
   '--size=1g',
+  ...more,
 ];
 
 const WORKLOADS: Workload[] = [
   // The reference workload of ../shared/REAL-CLIENTS.md: 4 KiB random reads at queue depth 32.
-  { label: '4 KiB randread QD32', rounds: 7, p99: 'printed', args: randread(32, 3) },
-  { label: '4 KiB randread QD1', rounds: 5, p99: 'factor', args: randread(1, 2) },
+  {
+    label: '4 KiB randread QD32',
+    rounds: 7,
+    checks: { iops: 'tolerance', p50: 'tolerance', p99: 'printed' },
+    args: randread(32, 3),
+  },
+  {
+    label: '4 KiB randread QD1',
+    rounds: 5,
+    checks: { iops: 'tolerance', p50: 'tolerance', p99: 'factor' },
+    args: randread(1, 2),
+  },
+  {
+    label: '4 KiB randread QD32 rate_iops=10000',
+    rounds: 5,
+    checks: { iops: 'tolerance', p50: 'factor', p99: 'printed' },
+    args: randread(32, 2, '--rate_iops=10000'),
+  },
 ];
 
 interface Figures {
@@ -108,8 +139,6 @@ interface Figures {
   ctxPerKio: number;
   cpu: number;
 }
-
-const METRICS = ['iops', 'p50', 'p99'] as const;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 function figures(doc: any): Figures {
@@ -136,7 +165,7 @@ const spread = (xs: number[]): number => (Math.max(...xs) - Math.min(...xs)) / m
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
 t.test(
-  'nvmf-bench and fio on one nbdkit server: IOPS and p50 within 25%, QD1 p99 within a factor of 2',
+  'nvmf-bench and fio on one nbdkit server: IOPS within 25%, p50 within 25% (within a factor of 2 under rate_iops), QD1 p99 within a factor of 2',
   async (t) => {
     if (!preflight(t, ['fio', 'nbdkit'])) return;
     const dir = await tempDir('nbd-vs-fio');
@@ -144,17 +173,17 @@ t.test(
     const server = await startNbdkit('1G', dir.path);
     t.teardown(() => server.stop());
 
-    for (const w of WORKLOADS) {
+    for (const [wi, w] of WORKLOADS.entries()) {
       const fio: Figures[] = [];
       const ours: Figures[] = [];
       for (let round = 0; round < w.rounds; round++) {
         const tag = `${w.label} round ${round}`;
-        const fioOut = join(dir.path, `fio-${w.args[2]}-${round}.json`);
+        const fioOut = join(dir.path, `fio-${wi}-${round}.json`);
         const common = ['--name=cmp', '--ioengine=nbd', `--uri=${server.uri}`, ...w.args];
         const f = await run('fio', [...common, '--output-format=json', `--output=${fioOut}`]);
         t.equal(f.code, 0, `fio ${tag} exits 0 ${f.stderr}`);
         fio.push(figures(await readJson(fioOut)));
-        const ourOut = join(dir.path, `ours-${w.args[2]}-${round}.json`);
+        const ourOut = join(dir.path, `ours-${wi}-${round}.json`);
         const benchArgs = [...common, '--output-format=json', `--output=${ourOut}`];
         const o = await runBench(benchArgs);
         t.equal(o.code, 0, `nvmf-bench ${tag} exits 0 ${o.stderr}`);
@@ -197,15 +226,15 @@ t.test(
           ` · fio${unit} ${show(f).join(', ')} (noise ${pct(spread(f))})` +
           ` · nvmf-bench${unit} ${show(o).join(', ')} (noise ${pct(spread(o))})`;
         const within25 = Math.abs(ratio - 1) <= TOLERANCE;
-        if (key !== 'p99') {
+        if (w.checks[key] === 'tolerance') {
           t.ok(within25, `${line} · within 25%`);
           continue;
         }
         t.comment(`${line} · within 25%: ${within25 ? 'yes' : 'no'}`);
-        if (w.p99 === 'factor') {
+        if (w.checks[key] === 'factor') {
           t.ok(
             ratio >= 1 / SAME_MEASURE_FACTOR && ratio <= SAME_MEASURE_FACTOR,
-            `${w.label} p99: nvmf-bench and fio agree within a factor of ${SAME_MEASURE_FACTOR} (median ratio ${ratio.toFixed(3)})`,
+            `${w.label} ${key}: nvmf-bench and fio agree within a factor of ${SAME_MEASURE_FACTOR} (median ratio ${ratio.toFixed(3)})`,
           );
         }
       }
