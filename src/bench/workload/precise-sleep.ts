@@ -18,7 +18,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 
 /** The longest sleep exclusiveSleep spends blocked; a longer one waits on a timer first. */
 export const BLOCKING_SLEEP_MAX_MS = 2;
-/** A sanity bound on the measured granularity (a preempted probe must not make every sleep a spin). */
+/** A bound on the measured granularity: one preempted probe must not make every sleep a spin. */
 const MAX_GRANULARITY_MS = 1;
 const BLOCKER = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
 let granularityMs: number | undefined;
@@ -70,7 +70,9 @@ const bell = new Int32Array(signal);
 const due = new Map();
 for (;;) {
   const seen = Atomics.load(bell, 0);
-  for (let m; (m = receiveMessageOnPort(port)); ) due.set(m.message.id, performance.now() + m.message.ms);
+  for (let m; (m = receiveMessageOnPort(port)); ) {
+    due.set(m.message.id, performance.now() + m.message.ms);
+  }
   const now = performance.now();
   let next = Infinity;
   for (const [id, at] of due) {

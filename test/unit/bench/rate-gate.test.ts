@@ -48,7 +48,7 @@ describe('RateGate (rate_iops as fio paces a job)', () => {
     expect(gate.pass(1)).toBeUndefined();
   });
 
-  it('holds an early I/O until the job has nothing in flight, then sleeps until it is due', async () => {
+  it('holds an early I/O until nothing is in flight, then sleeps until it is due', async () => {
     const { gate, sleeps } = rig();
     expect(gate.pass(0)).toBeUndefined(); // due at 0, in flight
     const second = gate.pass(0)!; // due at 1 ms
@@ -119,7 +119,7 @@ describe('sub-millisecond sleeps', () => {
     }
   });
 
-  it('PreciseSleeper wakes concurrent sleeps in deadline order, none early, off the main thread', async () => {
+  it('PreciseSleeper wakes concurrent sleeps in deadline order, none early', async () => {
     const sleeper = new PreciseSleeper();
     const order: number[] = [];
     const t = performance.now();
