@@ -62,11 +62,15 @@ export function resultsMarkdown(r) {
       '',
       'The same workload by real fio (--ioengine=nbd, libnbd) and by nvmf-bench (--ioengine=nbd, the',
       "project's NbdClient) against one `nbdkit memory 1G`; ratio = nvmf-bench / fio.",
+      'One round each, back to back. At QD32 fio itself alternates between runs where it is the',
+      'bottleneck (~35k IOPS, narrow latency) and runs where it is not (~50k, long tail), so one',
+      "round's ratios swing; test/e2e/bench/nbd-vs-fio.test.ts takes the median of 5-7 rounds.",
       '',
       '| workload | fio IOPS | nvmf-bench IOPS | ratio | fio p50 (µs) | nvmf-bench p50 | ratio | fio p99 (µs) | nvmf-bench p99 | ratio | fio CPU µs/IO | nvmf-bench CPU µs/IO |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       row('4 KiB randread QD32', r.fioNbd, r.oursNbd),
       row('4 KiB randread QD1', r.fioNbdQd1, r.oursNbdQd1),
+      ...(r.fioNbdRate ? [row(r.rateLabel, r.fioNbdRate, r.oursNbdRate)] : []),
       '',
     );
   }

@@ -5,7 +5,8 @@
 //  1. nvmf-target (a separate process, memory namespace) driven by nvmf-bench --ioengine=nvmf:
 //     4 KiB random read and write at QD1 and QD32, 128 KiB sequential read.
 //  2. References measured in the same run: a bare Node TCP pump moving the same bytes
-//     (bench/tcp-pump.mjs), and real fio --ioengine=nbd on `nbdkit memory` (4 KiB randread QD32).
+//     (bench/tcp-pump.mjs), and real fio --ioengine=nbd on `nbdkit memory` (4 KiB randread QD32,
+//     QD1, and QD32 at rate_iops=10000).
 //  3. nvmf-bench --ioengine=nbd against the same nbdkit, for the nvmf-bench / fio ratio.
 //  4. CPU profiles (node --cpu-prof) of nvmf-target serving 4 KiB randread QD32 and 128 KiB
 //     sequential reads.
@@ -52,6 +53,9 @@ const PORT_SPAN = 40_000;
 const { args, runtime: RUNTIME, out: OUT } = benchOptions();
 const tmp = mkdtempSync(join(os.tmpdir(), 'nvmf-bench-suite-'));
 const timed = ['--time_based', `--runtime=${RUNTIME}`];
+/** The rate-limited comparison with fio (issue 3): well below what either tool reaches. */
+const RATE_IOPS = 10000;
+const RATE_LABEL = `4 KiB randread QD32 rate_iops=${RATE_IOPS}`;
 
 const WORKLOADS = [
   { label: '4 KiB randread QD1', args: ['--rw=randread', '--bs=4k', '--iodepth=1', ...timed] },
@@ -186,11 +190,16 @@ async function nbdComparison() {
   const ramp = '--ramp_time=1';
   const qd32 = ['--rw=randread', '--bs=4k', '--iodepth=32', '--size=1g', ramp, ...timed];
   const qd1 = ['--rw=randread', '--bs=4k', '--iodepth=1', '--size=1g', ramp, ...timed];
+  // rate_iops: both tools pace I/O one at a time (nvmf-bench's RateGate follows fio's rate_ddir).
+  const rate = [...qd32, `--rate_iops=${RATE_IOPS}`];
   const out = {
     fioNbd: fioRun('4 KiB randread QD32', ['--ioengine=nbd', uri, ...qd32], nbdkit.pid),
     oursNbd: benchRun('nbd 4 KiB randread QD32', ['--ioengine=nbd', uri], qd32, nbdkit.pid),
     fioNbdQd1: fioRun('4 KiB randread QD1', ['--ioengine=nbd', uri, ...qd1], nbdkit.pid),
     oursNbdQd1: benchRun('nbd 4 KiB randread QD1', ['--ioengine=nbd', uri], qd1, nbdkit.pid),
+    fioNbdRate: fioRun(RATE_LABEL, ['--ioengine=nbd', uri, ...rate], nbdkit.pid),
+    oursNbdRate: benchRun(`nbd ${RATE_LABEL}`, ['--ioengine=nbd', uri], rate, nbdkit.pid),
+    rateLabel: RATE_LABEL,
   };
   await stop(nbdkit);
   return out;
