@@ -7,11 +7,12 @@
  * What is asserted, per workload (always the median over rounds of the per-round ratio
  * nvmf-bench / fio); every figure is printed with its 25 % verdict:
  *  - IOPS within issue 3's 25 % in every workload, p50 too at QD1 and QD32.
- *  - 4 KiB randread QD1 (5 rounds): p99 within a factor of 2. At QD1 each I/O is one round trip
- *    and both tools' noise is small (3–37 % between rounds). Four runs on this machine: IOPS
- *    1.01–1.06, p50 0.88–0.93, p99 0.80–0.97 — p99 within 25 % in all four, but its lowest
- *    (nvmf-bench's tail shorter than fio's) 0.05 from the edge, too close to assert without
- *    making `npm test` flaky.
+ *  - 4 KiB randread QD1 (7 rounds): IOPS, p50 and p99 all within 25 %. At QD1 each I/O is one
+ *    round trip and both tools' noise is small (fio's p99 4–15 % between rounds, nvmf-bench's
+ *    1–50 %). Every run of five rounds in this machine's logs (fresh clones of sessions 4–6):
+ *    IOPS 0.98–1.05, p50 0.86–0.89, p99 0.81–0.96. nvmf-bench's tail is the shorter one,
+ *    by about as much as its median is (it spends ~5 µs of CPU per I/O where fio spends ~20), so
+ *    p99 sits nearer the edge than p50; seven rounds instead of five narrow the median.
  *  - 4 KiB randread QD32 (7 rounds, the reference workload of REAL-CLIENTS.md): p99 printed
  *    only. Fresh-clone CI runs: IOPS 0.92–1.03, p50 0.85–1.02, p99 1.22–1.59; session 5's
  *    A/B runs 0.91–1.02 / 0.89–0.92 / 1.45–1.53. The p99 gap is systematic, not noise; issue 3
@@ -115,8 +116,8 @@ const WORKLOADS: Workload[] = [
   },
   {
     label: '4 KiB randread QD1',
-    rounds: 5,
-    checks: { iops: 'tolerance', p50: 'tolerance', p99: 'factor' },
+    rounds: 7,
+    checks: { iops: 'tolerance', p50: 'tolerance', p99: 'tolerance' },
     args: randread(1, 2),
   },
   {
@@ -165,7 +166,7 @@ const spread = (xs: number[]): number => (Math.max(...xs) - Math.min(...xs)) / m
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 
 t.test(
-  'nvmf-bench and fio on one nbdkit server: IOPS within 25%, p50 within 25% (within a factor of 2 under rate_iops), QD1 p99 within a factor of 2',
+  'nvmf-bench and fio on one nbdkit server: IOPS within 25%, p50 within 25% (within a factor of 2 under rate_iops), QD1 p99 within 25%',
   async (t) => {
     if (!preflight(t, ['fio', 'nbdkit'])) return;
     const dir = await tempDir('nbd-vs-fio');
