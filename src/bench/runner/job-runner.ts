@@ -16,7 +16,7 @@
 import type { Bdev } from '../../bdev/bdev.js';
 import type { IoQueue, OpenedDevice } from '../engines/io-engine.js';
 import { EILSEQ } from '../errors.js';
-import { READ, hasWrites, type JobSpec } from '../options/job-spec.js';
+import { READ, hasReads, hasWrites, type Ddir, type JobSpec } from '../options/job-spec.js';
 import { JobStats, depthBucket } from '../stats/job-stats.js';
 import { IoPattern, type IoUnit } from '../workload/io-pattern.js';
 import { exclusiveSleep, preciseSleep } from '../workload/precise-sleep.js';
@@ -37,6 +37,7 @@ export const EIO = 5;
 const NS_PER_MS = 1e6;
 const USEC_PER_MS = 1000;
 const NUMBERIO_MASK = 0xffff;
+const PERCENT = 100;
 /**
  * The event loop's heartbeat: a timer that notes when it last ran. An in-process device completes
  * I/O in microtasks, which would starve timers and signal handlers (status line, Ctrl-C), so slots
@@ -110,8 +111,12 @@ export class JobRunner implements SlotHost {
     this.logs = new JobLogs(job);
     this.verifyWrites = job.verify !== undefined && hasWrites(job);
     const limiter = new RateLimiter(job.rateIops, performance.now());
+    const mixed = hasReads(job) && hasWrites(job);
     this.gate = limiter.active
-      ? new RateGate(limiter, { ended: () => this.timeUp() }, rateSleep, () => performance.now())
+      ? new RateGate(limiter, { ended: () => this.timeUp() }, rateSleep, () => performance.now(), [
+          mixed && job.rwmixread > 0,
+          mixed && job.rwmixread < PERCENT,
+        ])
       : undefined;
     this.progress = {
       phase: 'setup',
@@ -140,7 +145,7 @@ export class JobRunner implements SlotHost {
     if (job.rampUsec > 0 && !job.verifyOnly) {
       this.progress.phase = 'ramp';
       this.endAt = performance.now() + job.rampUsec / USEC_PER_MS;
-      await this.runPhase('ramp', (reuse) => this.pattern.next(reuse));
+      await this.runPhase('ramp', (reuse, ddir) => this.pattern.next(reuse, ddir));
       this.pattern.restart();
       this.stopped = this.aborted || this.stats.error !== 0;
     }
@@ -153,7 +158,7 @@ export class JobRunner implements SlotHost {
           ? Infinity
           : this.measureStart + job.runtimeUsec / USEC_PER_MS;
       if (job.verifyOnly) this.writeLog.replay(this.pattern);
-      else await this.runPhase('main', (reuse) => this.pattern.next(reuse));
+      else await this.runPhase('main', (reuse, ddir) => this.pattern.next(reuse, ddir));
     }
     if (this.verifyWrites && (job.doVerify || job.verifyOnly) && this.stats.error === 0) {
       this.progress.phase = 'verifying';
@@ -266,11 +271,16 @@ export class JobRunner implements SlotHost {
   }
 
   /**
-   * @internal rate_iops: undefined when `u` may be issued now, otherwise a promise that resolves
-   * when it may (RateGate), or when the job has stopped meanwhile.
+   * @internal rate_iops (SlotHost.pace): the direction the pattern draws next, as the RateGate
+   * lets it through — now, or a promise settled when it is due or the job has stopped.
    */
-  rateGate(u: IoUnit, phase: Phase): Promise<void> | undefined {
-    return this.gate && phase !== 'verify' ? this.gate.pass(u.ddir) : undefined;
+  pace(phase: Phase): Ddir | Promise<Ddir> | undefined {
+    return this.gate && phase !== 'verify' ? this.gate.pass(this.pattern.direction()) : undefined;
+  }
+
+  /** @internal An I/O pace() let through was not issued. */
+  unpaced(): void {
+    this.gate!.done();
   }
 
   /** @internal The data of a WRITE about to be issued, stamped for verify and logged. */

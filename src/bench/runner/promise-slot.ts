@@ -32,12 +32,15 @@ export class PromiseSlot {
     const host = this.host;
     const phase = this.phase;
     while (!host.stopped) {
-      const u = this.source();
-      if (!u) return;
-      const gate = host.rateGate(u, phase);
-      if (gate) {
-        await gate;
+      let go = host.pace(phase);
+      if (go !== undefined && typeof go !== 'number') {
+        go = await go;
         if (host.stopped) return;
+      }
+      const u = this.source(undefined, go);
+      if (!u) {
+        if (go !== undefined) host.unpaced();
+        return;
       }
       const data = u.ddir === WRITE ? host.writeData(u, phase, this.writes!) : undefined;
       const lba = u.offset / this.bdev.blockSize;

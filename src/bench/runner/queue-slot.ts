@@ -11,18 +11,27 @@
  * rounds; p99 1.47–1.70 either way): within the noise, so not done.
  */
 import type { IoCompletion, IoQueue } from '../engines/io-engine.js';
-import { READ } from '../options/job-spec.js';
+import { READ, type Ddir } from '../options/job-spec.js';
 import type { IoUnit } from '../workload/io-pattern.js';
 import type { WriteBufferSource } from '../workload/write-buffers.js';
 import type { Phase } from './job-runner.js';
 
-/** The job's next I/O (written into `reuse` when the source can), or undefined at the end. */
-export type IoSource = (reuse?: IoUnit) => IoUnit | undefined;
+/**
+ * The job's next I/O (written into `reuse` when the source can), in direction `ddir` when given
+ * (the direction rate_iops' pacing chose: SlotHost.pace), or undefined at the end.
+ */
+export type IoSource = (reuse?: IoUnit, ddir?: Ddir) => IoUnit | undefined;
 
 /** What a slot needs of its job (JobRunner). */
 export interface SlotHost {
   readonly stopped: boolean;
-  rateGate(u: IoUnit, phase: Phase): Promise<void> | undefined;
+  /**
+   * rate_iops: undefined when the phase is not paced, else the direction the next I/O goes in,
+   * now or (a promise) when it is due; the slot checks `stopped` before drawing it.
+   */
+  pace(phase: Phase): Ddir | Promise<Ddir> | undefined;
+  /** An I/O pace() let through was not issued (the source had none left). */
+  unpaced(): void;
   writeData(u: IoUnit, phase: Phase, writes: WriteBufferSource): Buffer;
   issued(): void;
   ioFailed(u: IoUnit, err: Error): void;
@@ -49,6 +58,10 @@ export class QueueSlot implements IoCompletion {
   /** The unit the source writes the next I/O into. */
   private readonly own: IoUnit = { ddir: READ, offset: 0, length: 0, seedLo: 0, seedHi: 0 };
   private readonly next = (): void => this.issueNext();
+  private readonly paced = (ddir: Ddir): void => {
+    if (this.host.stopped) this.finish();
+    else this.draw(ddir);
+  };
 
   constructor(
     private readonly host: SlotHost,
@@ -89,14 +102,22 @@ export class QueueSlot implements IoCompletion {
 
   private issueNext(): void {
     if (this.host.stopped) return this.finish();
-    const u = this.source(this.own);
-    if (!u) return this.finish();
-    const gate = this.host.rateGate(u, this.phase);
-    if (gate) {
-      void gate.then(() => (this.host.stopped ? this.finish() : this.issue(u)));
-      return;
+    const go = this.host.pace(this.phase);
+    if (go === undefined) {
+      const u = this.source(this.own);
+      if (!u) return this.finish();
+      return this.issue(u);
     }
-    this.issue(u);
+    if (typeof go === 'number') this.draw(go);
+    else void go.then(this.paced);
+  }
+
+  /** The next I/O in the direction pacing chose. */
+  private draw(ddir: Ddir): void {
+    const u = this.source(this.own, ddir);
+    if (u) return this.issue(u);
+    this.host.unpaced();
+    this.finish();
   }
 
   private issue(u: IoUnit): void {

@@ -132,11 +132,12 @@ export class IoPattern {
 
   /**
    * The next I/O, or undefined when this pass's budget is spent. Written into `reuse` when given
-   * (a queue slot's own unit, so that an I/O allocates no object), else a new object.
+   * (a queue slot's own unit, so that an I/O allocates no object), else a new object. Its
+   * direction is `ddir` when given (drawn by direction() and then changed by rate_iops' pacing,
+   * RateGate), else drawn here.
    */
-  next(reuse?: IoUnit): IoUnit | undefined {
+  next(reuse?: IoUnit, ddir: Ddir = this.direction()): IoUnit | undefined {
     if (this.budget <= 0) return undefined;
-    const ddir = this.pickDirection();
     let length = this.sizes[ddir].next();
     if (length > this.budget) {
       length = Math.floor(this.budget / this.minBs) * this.minBs;
@@ -163,7 +164,8 @@ export class IoPattern {
     return reuse;
   }
 
-  private pickDirection(): Ddir {
+  /** The direction of the next I/O: rw's, or drawn by rwmixread for a mixed job. */
+  direction(): Ddir {
     switch (this.job.rw) {
       case 'read':
       case 'randread':

@@ -80,6 +80,18 @@ describe('I/O pattern', () => {
     expect(Math.abs(reads - 0.7)).toBeLessThan(0.02);
   });
 
+  it("issues the direction it is given (rate_iops pacing), with that direction's size and position", () => {
+    const p = new IoPattern(spec({ rw: 'rw', bs: '4k,8k' }), { start: 0, size: 64 * MIB }, 512);
+    const units = [WRITE, READ, WRITE, WRITE, READ].map((d) => ({ ...p.next(undefined, d)! }));
+    expect(units.map((u) => [u.ddir, u.offset, u.length])).toEqual([
+      [WRITE, 0, 8 * KIB],
+      [READ, 0, 4 * KIB],
+      [WRITE, 8 * KIB, 8 * KIB],
+      [WRITE, 16 * KIB, 8 * KIB],
+      [READ, 4 * KIB, 4 * KIB],
+    ]);
+  });
+
   it('mixes block sizes by bssplit and keeps offsets aligned to the smallest', () => {
     const p = new IoPattern(
       spec({ rw: 'randread', bssplit: '4k/75:64k/25', norandommap: '1' }),
