@@ -82,7 +82,9 @@ describe('I/O pattern', () => {
 
   it("issues the direction it is given (rate_iops pacing), with that direction's size and position", () => {
     const p = new IoPattern(spec({ rw: 'rw', bs: '4k,8k' }), { start: 0, size: 64 * MIB }, 512);
-    const units = [WRITE, READ, WRITE, WRITE, READ].map((d) => ({ ...p.next(undefined, d)! }));
+    const units = ([WRITE, READ, WRITE, WRITE, READ] as const).map((d) => ({
+      ...p.next(undefined, d)!,
+    }));
     expect(units.map((u) => [u.ddir, u.offset, u.length])).toEqual([
       [WRITE, 0, 8 * KIB],
       [READ, 0, 4 * KIB],
