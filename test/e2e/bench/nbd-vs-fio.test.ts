@@ -53,8 +53,14 @@
  * and at 20 000 IOPS nvmf-bench's p50 was 450–540 µs against fio's 42 µs. Hand-run rounds since
  * (/tmp script, 3–4 rounds each): p50 ratio 0.79–0.95 at 10 000 IOPS, 0.73–0.89 at 20 000 (mean
  * total latency alike at 5 000, 72–78 µs vs 76–93); nvmf-bench's p99 is 2–4× fio's, the tail in
- * bursts: any pause of its event loop leaves I/O overdue, which then goes together, as it does
- * when fio falls behind. p50 is therefore asserted only within a factor of 2 (10× before).
+ * bursts. A latency log (3 s at 10 000 IOPS, session 7) has 16 stalls of 2–6 ms without a
+ * completion; in each, the one I/O in flight took 3–6 ms, the next slot (early, so waiting for
+ * the job to go quiet, as fio's io_u_quiesce does) held the job, and the ~30–60 I/O that fell
+ * due meanwhile then went together and queued in nbdkit (clat 300–900 µs): 2–3 % of the I/O. No
+ * garbage collection ran in that window (the spin of each sleep allocated until session 7, a
+ * scavenge every ~30 ms; now none), and the sleeps themselves overshot by > 1 ms twice in 30 000.
+ * Why single reads take milliseconds more often under nvmf-bench than under fio is open. p50 is
+ * therefore asserted only within a factor of 2 (10× before).
  *
  * This is a ratio between two tools measured back to back on the same server, not an absolute
  * timing: a round is one fio run followed at once by one nvmf-bench run, so slow changes in the
