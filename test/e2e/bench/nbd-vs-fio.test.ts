@@ -59,8 +59,13 @@
  * due meanwhile then went together and queued in nbdkit (clat 300–900 µs): 2–3 % of the I/O. No
  * garbage collection ran in that window (the spin of each sleep allocated until session 7, a
  * scavenge every ~30 ms; now none), and the sleeps themselves overshot by > 1 ms twice in 30 000.
- * Why single reads take milliseconds more often under nvmf-bench than under fio is open. p50 is
- * therefore asserted only within a factor of 2 (10× before).
+ * Where the slow reads come from (perf sched, 2 s): nvmf-bench's main thread ran 1929 ms of the
+ * 2000 (its sleeps spin their last ~150 µs; fio's job uses 76–79 % of a CPU), and nbdkit's
+ * threads waited runnable for 1–2.4 ms 27 times, each behind a 1–2 ms slice of another task
+ * (nvmf-bench's V8 worker threads, the kernel's kdamond and rcu_preempt, perf itself), once while
+ * the other CPU idled. Fewer V8 workers (--v8-pool-size=1) changed nothing consistently. Why such
+ * waits hit nvmf-bench's reads more often than fio's is open. p50 is therefore asserted only
+ * within a factor of 2 (10× before).
  *
  * This is a ratio between two tools measured back to back on the same server, not an absolute
  * timing: a round is one fio run followed at once by one nvmf-bench run, so slow changes in the

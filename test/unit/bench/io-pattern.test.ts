@@ -80,7 +80,7 @@ describe('I/O pattern', () => {
     expect(Math.abs(reads - 0.7)).toBeLessThan(0.02);
   });
 
-  it("issues the direction it is given (rate_iops pacing), with that direction's size and position", () => {
+  it("issues the direction it is given, with that direction's bs and position", () => {
     const p = new IoPattern(spec({ rw: 'rw', bs: '4k,8k' }), { start: 0, size: 64 * MIB }, 512);
     const units = ([WRITE, READ, WRITE, WRITE, READ] as const).map((d) => ({
       ...p.next(undefined, d)!,

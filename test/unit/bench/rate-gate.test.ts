@@ -119,7 +119,7 @@ describe('RateGate (rate_iops as fio paces a job)', () => {
     expect(await settled(next)).toBe(NOT_YET);
   });
 
-  it('in a mixed job, turns an early I/O into one of the other direction when that one is not paced', () => {
+  it('in a mixed job, sends an early I/O in the other direction when that one is not paced', () => {
     // rate_iops=,1000 on randrw: writes are paced, reads fill the time between them.
     const { gate, sleeps } = rig([undefined, 1000], [true, true]);
     expect(gate.pass(WRITE)).toBe(WRITE); // due at 0
@@ -129,7 +129,7 @@ describe('RateGate (rate_iops as fio paces a job)', () => {
     expect(sleeps).toEqual([]); // never quiesced, never slept
   });
 
-  it('switches to the other direction when it is due, and else waits for the one due first', async () => {
+  it('switches to the other direction when it is due, else waits for the first due', async () => {
     // rate_iops=1000,250: reads due every 1 ms, writes every 4 ms.
     const { gate, sleeps, advance } = rig([1000, 250], [true, true]);
     expect(gate.pass(READ)).toBe(READ); // read due at 0
@@ -195,7 +195,7 @@ describe('JobRunner under rate_iops on a mixed job', () => {
     (['promise', 'queue'] as const).map((slots) => ({ rate, slots })),
   );
   for (const { rate, slots } of cases) {
-    it(`rate_iops=${rate}: reads fill the time between paced writes, and the job ends with its size done (${slots} slots)`, async () => {
+    it(`rate_iops=${rate}, ${slots} slots: reads fill in between, and the size is done`, async () => {
       const dev = mem();
       const runner = new JobRunner(
         spec(rate),
