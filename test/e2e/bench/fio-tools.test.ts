@@ -8,25 +8,19 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  FIO_DOC,
-  preflight,
-  readJson,
-  run,
-  runBench,
-  startNbdkit,
-  tempDir,
-} from './support/bench-rig.js';
+import { FIO_DOC, nbdkitRig, readJson, run, runBench } from './support/bench-rig.js';
 
 t.test("fio's scripts accept nvmf-bench json+ and logs", async (t) => {
-  if (!preflight(t, ['nbdkit', 'fio_jsonplus_clat2csv', 'python3'])) return;
-  const dir = await tempDir('fio-tools');
-  t.teardown(() => dir.remove());
-  const server = await startNbdkit('256M', dir.path);
-  t.teardown(() => server.stop());
+  const rig = await nbdkitRig(t, 'fio-tools', '256M', [
+    'nbdkit',
+    'fio_jsonplus_clat2csv',
+    'python3',
+  ]);
+  if (!rig) return;
+  const { dir, server } = rig;
 
-  const json = join(dir.path, 'out.json');
-  const prefix = join(dir.path, 'run');
+  const json = join(dir, 'out.json');
+  const prefix = join(dir, 'run');
   const r = await runBench([
     // Options before the first --name are global: both jobs log.
     `--write_lat_log=${prefix}`,
@@ -51,11 +45,11 @@ t.test("fio's scripts accept nvmf-bench json+ and logs", async (t) => {
   const doc = await readJson(json);
   t.equal(doc.jobs.length, 2, 'two jobs in the json+');
 
-  const csv = join(dir.path, 'lat.csv');
+  const csv = join(dir, 'lat.csv');
   const conv = await run('fio_jsonplus_clat2csv', [json, csv]);
   t.equal(conv.code, 0, `fio_jsonplus_clat2csv converts ${conv.stderr}`);
   for (const job of [0, 1]) {
-    const file = join(dir.path, `lat_job${job}.csv`);
+    const file = join(dir, `lat_job${job}.csv`);
     t.ok(existsSync(file), `it wrote ${file}`);
     const rows = readFileSync(file, 'utf8').trim().split('\n').slice(1);
     const readCounts = rows.map((row) => row.split(',')[4].trim()).filter((c) => c !== '');
@@ -70,7 +64,7 @@ t.test("fio's scripts accept nvmf-bench json+ and logs", async (t) => {
   t.equal(validate.code, 0, `--validate agrees with the bins ${validate.stderr}`);
   t.match(validate.stdout, /lat_job0\.csv validated/);
 
-  const parser = join(dir.path, 'fiologparser.py');
+  const parser = join(dir, 'fiologparser.py');
   writeFileSync(parser, execFileSync('zcat', [join(FIO_DOC, 'fiologparser.py.gz')]));
   for (const kind of ['clat', 'slat', 'lat', 'iops', 'bw']) {
     const log = `${prefix}_${kind}.1.log`;

@@ -82,15 +82,7 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import {
-  median,
-  runBench,
-  preflight,
-  readJson,
-  run,
-  startNbdkit,
-  tempDir,
-} from './support/bench-rig.js';
+import { median, nbdkitRig, readJson, run, runBench } from './support/bench-rig.js';
 
 /** Issue 3: "the end-to-end test checks they are within 25%" (printed as a verdict). */
 const TOLERANCE = 0.25;
@@ -184,23 +176,21 @@ const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 t.test(
   'nvmf-bench and fio on one nbdkit server: IOPS within 25%; at QD1 p50 and p99 within 25% too, at QD32 p50 within a factor of 2',
   async (t) => {
-    if (!preflight(t, ['fio', 'nbdkit'])) return;
-    const dir = await tempDir('nbd-vs-fio');
-    t.teardown(() => dir.remove());
-    const server = await startNbdkit('1G', dir.path);
-    t.teardown(() => server.stop());
+    const rig = await nbdkitRig(t, 'nbd-vs-fio', '1G', ['fio', 'nbdkit']);
+    if (!rig) return;
+    const { dir, server } = rig;
 
     for (const [wi, w] of WORKLOADS.entries()) {
       const fio: Figures[] = [];
       const ours: Figures[] = [];
       for (let round = 0; round < w.rounds; round++) {
         const tag = `${w.label} round ${round}`;
-        const fioOut = join(dir.path, `fio-${wi}-${round}.json`);
+        const fioOut = join(dir, `fio-${wi}-${round}.json`);
         const common = ['--name=cmp', '--ioengine=nbd', `--uri=${server.uri}`, ...w.args];
         const f = await run('fio', [...common, '--output-format=json', `--output=${fioOut}`]);
         t.equal(f.code, 0, `fio ${tag} exits 0 ${f.stderr}`);
         fio.push(figures(await readJson(fioOut)));
-        const ourOut = join(dir.path, `ours-${wi}-${round}.json`);
+        const ourOut = join(dir, `ours-${wi}-${round}.json`);
         const benchArgs = [...common, '--output-format=json', `--output=${ourOut}`];
         const o = await runBench(benchArgs);
         t.equal(o.code, 0, `nvmf-bench ${tag} exits 0 ${o.stderr}`);

@@ -14,15 +14,7 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import {
-  median,
-  preflight,
-  readJson,
-  run,
-  runBench,
-  startNbdkit,
-  tempDir,
-} from './support/bench-rig.js';
+import { median, nbdkitRig, readJson, run, runBench } from './support/bench-rig.js';
 
 const WRITE_RATE = 500;
 const TOLERANCE = 0.25;
@@ -58,20 +50,18 @@ const mixOf = (doc: any): Mix => ({
 t.test(
   'randrw with rate_iops=,500: nvmf-bench paces the writes and lets the reads run, as fio does',
   async (t) => {
-    if (!preflight(t, ['fio', 'nbdkit'])) return;
-    const dir = await tempDir('rate-mix');
-    t.teardown(() => dir.remove());
-    const server = await startNbdkit('1G', dir.path);
-    t.teardown(() => server.stop());
+    const rig = await nbdkitRig(t, 'rate-mix', '1G', ['fio', 'nbdkit']);
+    if (!rig) return;
+    const { dir, server } = rig;
 
     const fio: Mix[] = [];
     const ours: Mix[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const fioOut = join(dir.path, `fio-${round}.json`);
+      const fioOut = join(dir, `fio-${round}.json`);
       const f = await run('fio', [...ARGS, `--uri=${server.uri}`, `--output=${fioOut}`]);
       t.equal(f.code, 0, `fio round ${round} exits 0 ${f.stderr}`);
       fio.push(mixOf(await readJson(fioOut)));
-      const ourOut = join(dir.path, `ours-${round}.json`);
+      const ourOut = join(dir, `ours-${round}.json`);
       const o = await runBench([...ARGS, `--uri=${server.uri}`, `--output=${ourOut}`]);
       t.equal(o.code, 0, `nvmf-bench round ${round} exits 0 ${o.stderr}`);
       ours.push(mixOf(await readJson(ourOut)));

@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import { preflight, readJson, run, runBench, startNbdkit, tempDir } from './support/bench-rig.js';
+import { nbdkitRig, readJson, run, runBench } from './support/bench-rig.js';
 
 const SIZE = '16m';
 const BAD_OFFSET = 5 * 1024 * 1024 + 12 * 4096;
@@ -21,14 +21,12 @@ const JOB = [
 ];
 
 t.test('a corrupted block fails verify with its offset named', async (t) => {
-  if (!preflight(t, ['nbdkit', 'fio', 'qemu-io'])) return;
-  const dir = await tempDir('verify');
-  t.teardown(() => dir.remove());
-  const server = await startNbdkit('64M', dir.path);
-  t.teardown(() => server.stop());
+  const rig = await nbdkitRig(t, 'verify', '64M', ['nbdkit', 'fio', 'qemu-io']);
+  if (!rig) return;
+  const { dir, server } = rig;
   const uri = `--uri=${server.uri}`;
 
-  const out = join(dir.path, 'write.json');
+  const out = join(dir, 'write.json');
   const w = await runBench([...JOB, uri, '--output-format=json', `--output=${out}`]);
   t.equal(w.code, 0, `nvmf-bench writes and verifies ${w.stderr}`);
   const job = (await readJson(out)).jobs[0];
@@ -50,7 +48,7 @@ t.test('a corrupted block fails verify with its offset named', async (t) => {
     uri,
     '--verify_only',
     '--output-format=json',
-    `--output=${join(dir.path, 'bad.json')}`,
+    `--output=${join(dir, 'bad.json')}`,
   ]);
   t.not(ours.code, 0, 'nvmf-bench --verify_only exits non-zero');
   t.match(
@@ -59,7 +57,7 @@ t.test('a corrupted block fails verify with its offset named', async (t) => {
     'and names the offset as fio does',
   );
   t.equal(
-    (await readJson(join(dir.path, 'bad.json'))).jobs[0].error,
+    (await readJson(join(dir, 'bad.json'))).jobs[0].error,
     84,
     'the job reports err=84 (EILSEQ)',
   );

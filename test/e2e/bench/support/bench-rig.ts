@@ -113,6 +113,25 @@ export async function startNbdkit(size: string, dir: string): Promise<NbdkitServ
   };
 }
 
+/**
+ * The common start of a test against `nbdkit memory SIZE`: the tools checked (preflight), a
+ * temporary directory and the server, both removed when the test ends. Undefined when the test
+ * cannot run (preflight has said why).
+ */
+export async function nbdkitRig(
+  t: Test,
+  name: string,
+  size: string,
+  tools: readonly string[],
+): Promise<{ dir: string; server: NbdkitServer } | undefined> {
+  if (!preflight(t, tools)) return undefined;
+  const dir = await tempDir(name);
+  t.teardown(() => dir.remove());
+  const server = await startNbdkit(size, dir.path);
+  t.teardown(() => server.stop());
+  return { dir: dir.path, server };
+}
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export async function readJson(path: string): Promise<any> {
   return JSON.parse(await readFile(path, 'utf8'));
