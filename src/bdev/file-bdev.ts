@@ -87,14 +87,21 @@ const defaultClock = (): number => performance.now();
  *   µs per 128 KiB write   152–161       62       43    33–34        26
  *   µs per 4 KiB overwrite     3.4      3.7  4.1–4.9  4.8–5.0   4.9–8.0
  *
- * 64 KiB keeps large writes within 30 % of unsplit ones and overwrites within 50 % of the
- * small-folio floor. 16 KiB, tried in the whole system (3-node file farm, mirror, fio 4 KiB
- * randwrite QD32 after a 1 MiB fill), cut the nodes' CPU per write 10–25 % in three A/B pairs,
- * yet left bench/dpu-shim.mjs's ratio to nbdkit where it was (0.31), and fresh 128 KiB
- * sequential writes were slower in 6 of 8 pairs (median −10 %, runs spread 2.5×): 64 KiB stays.
- * Readahead of a cold file read sequentially still makes large folios: Node has no fadvise(2).
+ * That table is one process in a hot loop. In the whole system the caches are cold and the folio
+ * size decides. 3 file nodes, a mirror, fio 4 KiB randwrite QD32 for 5 s after 256 MiB written in
+ * 1 MiB writes; the nodes' CPU (/proc/PID/stat) per mirror write, 3–4 interleaved runs per size:
+ *
+ *   piece                       4 KiB      8 KiB      16 KiB     32 KiB     64 KiB
+ *   nodes µs per mirror write   38.7–39.5  39.9–41.2  40.1–43.8  44.1–46.9  47.2–60.5
+ *
+ * With 64 KiB pieces `perf` put 7–10 % of the machine in ext4_block_write_begin, 2.6 % with
+ * 8 KiB ones; IOPS rose 8–15 % with the nodes' CPU in every pair. 16 KiB is the largest piece
+ * that keeps the small folios' overwrite cost and costs large writes ~30 µs per 128 KiB more than
+ * 64 KiB (within the run-to-run spread of 128 KiB sequential mirror writes, 630–1500 µs of node
+ * CPU each). Readahead of a cold file read sequentially still makes large folios: Node has no
+ * fadvise(2).
  */
-export const WRITE_PIECE_BYTES = 64 * 1024;
+export const WRITE_PIECE_BYTES = 16 * 1024;
 
 /** The largest single zero write; a larger Write Zeroes is done in pieces of this size. */
 export const ZERO_WRITE_BYTES = 1024 * 1024;
