@@ -89,17 +89,19 @@ const defaultClock = (): number => performance.now();
  *
  * That table is one process in a hot loop. In the whole system the caches are cold and the folio
  * size decides. 3 file nodes, a mirror, fio 4 KiB randwrite QD32 for 5 s after 256 MiB written in
- * 1 MiB writes; the nodes' CPU (/proc/PID/stat) per mirror write, 3–4 interleaved runs per size:
+ * 1 MiB writes; the nodes' CPU (/proc/PID/stat) per mirror write, each piece size against 64 KiB
+ * in interleaved pairs (the machine's own speed moved 30 % between pairs):
  *
- *   piece                       4 KiB      8 KiB      16 KiB     32 KiB     64 KiB
- *   nodes µs per mirror write   38.7–39.5  39.9–41.2  40.1–43.8  44.1–46.9  47.2–60.5
+ *   piece                          4 KiB      8 KiB        16 KiB
+ *   pairs                          4          4            7
+ *   µs less than with 64 KiB       7.7–18.6   6.0–11.4     −1.6 to 20.4 (6 of 7 less)
+ *   IOPS against 64 KiB's          +8–24 %    +8–15 %      −1 to +36 % (median +3 %)
  *
  * With 64 KiB pieces `perf` put 7–10 % of the machine in ext4_block_write_begin, 2.6 % with
- * 8 KiB ones; IOPS rose 8–15 % with the nodes' CPU in every pair. 16 KiB is the largest piece
- * that keeps the small folios' overwrite cost and costs large writes ~30 µs per 128 KiB more than
- * 64 KiB (within the run-to-run spread of 128 KiB sequential mirror writes, 630–1500 µs of node
- * CPU each). Readahead of a cold file read sequentially still makes large folios: Node has no
- * fadvise(2).
+ * 8 KiB ones. 16 KiB keeps most of the small folios' gain (against 8 KiB: equal in 3 pairs) and
+ * costs large writes ~30 µs per 128 KiB more than 64 KiB, within the run-to-run spread of 128 KiB
+ * sequential mirror writes (630–1500 µs of node CPU each). Readahead of a cold file read
+ * sequentially still makes large folios: Node has no fadvise(2).
  */
 export const WRITE_PIECE_BYTES = 16 * 1024;
 
