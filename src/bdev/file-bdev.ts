@@ -98,10 +98,13 @@ const defaultClock = (): number => performance.now();
  *   IOPS against 64 KiB's          +8–24 %    +8–15 %      −1 to +36 % (median +3 %)
  *
  * With 64 KiB pieces `perf` put 7–10 % of the machine in ext4_block_write_begin, 2.6 % with
- * 8 KiB ones. 16 KiB keeps most of the small folios' gain (against 8 KiB: equal in 3 pairs) and
- * costs large writes ~30 µs per 128 KiB more than 64 KiB, within the run-to-run spread of 128 KiB
- * sequential mirror writes (630–1500 µs of node CPU each). Readahead of a cold file read
- * sequentially still makes large folios: Node has no fadvise(2).
+ * 8 KiB ones. 16 KiB keeps the small folios' gain (against 8 KiB equal in 3 pairs; against 4 and
+ * 8 KiB equal in 3 more interleaved rounds) and costs large writes ~30 µs per 128 KiB more than
+ * 64 KiB in the hot loop. In the whole system 128 KiB sequential mirror writes spread too widely
+ * to show it (630–1500 µs of node CPU each; 3 pairs split); an earlier session's 8 pairs had fresh
+ * 128 KiB writes slower with 16 KiB in 6 (median −10 %, runs spread 2.5×). Random small writes
+ * are what a block device serves most; the sequential cost is the price. Readahead of a cold file
+ * read sequentially still makes large folios: Node has no fadvise(2).
  */
 export const WRITE_PIECE_BYTES = 16 * 1024;
 
