@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { benchOptions } from './bench-options.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
-import { bin as BIN, cpuSeconds, nodeFlagsOf } from './suite-process.mjs';
+import { bin as BIN, cpuSeconds, nodeEnvOf, nodeFlagsOf } from './suite-process.mjs';
 
 const NODES = 3;
 const NODE_SIZE = '1GiB';
@@ -87,10 +87,10 @@ function freePort() {
   });
 }
 
-/** Starts a long-running child and resolves once a stdout line matches `ready`. */
-function startChild(cmd, argv, ready) {
+/** Starts a long-running child (in `env`) and resolves once a stdout line matches `ready`. */
+function startChild(cmd, argv, ready, env = process.env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], cwd: tmp });
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], cwd: tmp, env });
     children.add(child);
     const timer = setTimeout(() => reject(new Error(`${cmd} did not get ready`)), READY_TIMEOUT_MS);
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -153,6 +153,7 @@ async function startDpu(dpuArgs, nodeOptions = []) {
       'warn',
     ],
     /^(nbd:\/\/\S+)$/,
+    nodeEnvOf('nvmf-dpu'),
   );
   return { child, uri: match[1] };
 }

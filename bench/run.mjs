@@ -28,6 +28,7 @@ import {
   ROOT,
   bin as BIN,
   commands,
+  nodeEnvOf,
   nodeFlagsOf,
   cpuSeconds,
   has,
@@ -214,6 +215,7 @@ async function targetProfile(workload) {
   const t = await startServer(
     process.execPath,
     targetArgs(['--cpu-prof', `--cpu-prof-dir=${profDir}`]),
+    nodeEnvOf('nvmf-target'),
   );
   const nvmf = ['--ioengine=nvmf', nvmfFilename(t.host, t.port)];
   benchRun(`profiled ${workload.label}`, nvmf, workload.args, t.child.pid);
@@ -237,7 +239,7 @@ async function main() {
   const started = new Date();
   const t0 = performance.now();
 
-  const target = await startServer(process.execPath, targetArgs());
+  const target = await startServer(process.execPath, targetArgs(), nodeEnvOf('nvmf-target'));
   const nvmf = ['--ioengine=nvmf', nvmfFilename(target.host, target.port)];
   log(
     `nvmf-target on ${target.host}:${target.port}; prefilling the namespace so reads return written data`,

@@ -19,6 +19,18 @@ export const nodeFlagsOf = (name) =>
     .replace(/^#!.*?\bnode\b/, '')
     .split(/\s+/)
     .filter(Boolean);
+/**
+ * This process's environment plus the NAME=VALUE settings a command's bin script gives `env -S`
+ * before node on its `#!` line (the data-path commands' malloc settings, src/cli/node-flags.ts).
+ */
+export const nodeEnvOf = (name) => {
+  const head = /^#!\S*env -S (.*?)\bnode\b/.exec(readFileSync(bin(name), 'utf8').split('\n')[0]);
+  const set = (head?.[1] ?? '')
+    .split(/\s+/)
+    .filter((a) => a.includes('='))
+    .map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]);
+  return { ...process.env, ...Object.fromEntries(set) };
+};
 const READY_TIMEOUT_MS = 60_000;
 /** /proc/PID/stat times are in clock ticks; sysconf(_SC_CLK_TCK) is 100 on Linux. */
 const CLK_TCK = 100;
@@ -50,10 +62,13 @@ export function run(cmd, argv, { record = true } = {}) {
   return r.stdout;
 }
 
-/** Starts a long-running process and waits for its "listening on HOST:PORT" line. */
-export function startServer(cmd, argv) {
+/**
+ * Starts a long-running process (in `env`, default this one's) and waits for its "listening on
+ * HOST:PORT" line.
+ */
+export function startServer(cmd, argv, env = process.env) {
   commands.push(`${show(cmd, argv)} &`);
-  const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   return new Promise((resolve, reject) => {
     let out = '';

@@ -1,2 +1,2 @@
-#!/usr/bin/env -S node --initial-old-space-size=128
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=67108864 node --initial-old-space-size=128
 import '../dist/cli/nvmf-dpu.js';

@@ -112,8 +112,9 @@ if (farm('up', '--nodes', NODES, ...farmArgs) !== 0) {
 
 // The DPU runs in its own process group: a Ctrl-C reaches only this script, which stops the DPU
 // once and in order (a second signal would make the DPU skip its clean shutdown).
-// The DPU's V8 heap flags (src/cli/node-flags.ts), as its bin script's #! line gives them.
-const { DATA_PATH_NODE_FLAGS } = await import(
+// The DPU's V8 heap flags and malloc environment (src/cli/node-flags.ts), as its bin script's
+// #! line gives them.
+const { DATA_PATH_NODE_FLAGS, dataPathEnv } = await import(
   pathToFileURL(join(ROOT, 'dist', 'cli', 'node-flags.js')).href
 );
 const dpu = spawn(
@@ -129,7 +130,7 @@ const dpu = spawn(
     join(data, 'dpu'),
     ...dpuArgs,
   ],
-  { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+  { stdio: ['ignore', 'pipe', 'inherit'], detached: true, env: dataPathEnv() },
 );
 createInterface({ input: dpu.stdout }).on('line', (line) => {
   if (line.startsWith('nbd://')) banner(line, data);

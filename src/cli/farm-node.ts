@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveFarmPath, type FarmDescription, type FarmNode } from '../dpu/farm-description.js';
-import { DATA_PATH_NODE_FLAGS } from './node-flags.js';
+import { DATA_PATH_NODE_FLAGS, dataPathEnv } from './node-flags.js';
 
 /** The nvmf-target entry point next to this file's package (dist/cli → bin). */
 export const TARGET_BIN = fileURLToPath(new URL('../../bin/nvmf-target.js', import.meta.url));
@@ -126,6 +126,7 @@ export async function startNodeProcess(
       [...DATA_PATH_NODE_FLAGS, ...targetArgs(farmFile, farm, node)],
       {
         detached: true,
+        env: dataPathEnv(),
         stdio: ['ignore', fd, fd],
       },
     );

@@ -7,7 +7,7 @@ import t, { type Test } from 'tap';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DATA_PATH_NODE_FLAGS } from '../../../src/cli/node-flags.js';
+import { DATA_PATH_ENV, DATA_PATH_NODE_FLAGS } from '../../../src/cli/node-flags.js';
 import { farm, farmUp, logLines, preflight, readFarm } from './support/dpu-rig.js';
 import { Child, bin, run, runBin, tempDir } from './support/processes.js';
 
@@ -69,6 +69,10 @@ t.test('nvmf-farm: up, status, stop, start, down', async (t) => {
     const argv = (await readFile(`/proc/${n.pid}/cmdline`, 'utf8')).split('\0');
     for (const flag of DATA_PATH_NODE_FLAGS) {
       t.ok(argv.includes(flag), `${n.name} runs node with ${flag}`);
+    }
+    const environ = (await readFile(`/proc/${n.pid}/environ`, 'utf8')).split('\0');
+    for (const [name, value] of Object.entries(DATA_PATH_ENV)) {
+      t.ok(environ.includes(`${name}=${value}`), `${n.name} runs with ${name}=${value}`);
     }
   }
   t.same(

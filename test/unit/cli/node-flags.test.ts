@@ -3,7 +3,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { DATA_PATH_NODE_FLAGS, DATA_PATH_SHEBANG } from '../../../src/cli/node-flags.js';
+import {
+  DATA_PATH_ENV,
+  DATA_PATH_NODE_FLAGS,
+  DATA_PATH_SHEBANG,
+} from '../../../src/cli/node-flags.js';
 
 const binFile = (name: string) =>
   fileURLToPath(new URL(`../../../bin/${name}.js`, import.meta.url));
@@ -20,7 +24,7 @@ describe('data-path Node flags', () => {
   });
 
   it.runIf(process.platform === 'linux')(
-    'run as a program, nvmf-target is node with the flags',
+    'run as a program, nvmf-target is node with the flags and the malloc settings',
     async () => {
       // Executed directly, as npm's bin links and a shell run it: the kernel reads the #! line.
       const child = spawn(binFile('nvmf-target'), [
@@ -38,6 +42,10 @@ describe('data-path Node flags', () => {
         const argv = cmdline(child.pid ?? 0);
         expect(argv.slice(1, 1 + DATA_PATH_NODE_FLAGS.length)).toEqual([...DATA_PATH_NODE_FLAGS]);
         expect(argv[1 + DATA_PATH_NODE_FLAGS.length]).toBe(binFile('nvmf-target'));
+        const environ = readFileSync(`/proc/${child.pid ?? 0}/environ`, 'utf8').split('\0');
+        for (const [name, value] of Object.entries(DATA_PATH_ENV)) {
+          expect(environ).toContain(`${name}=${value}`);
+        }
       } finally {
         child.kill('SIGTERM');
       }

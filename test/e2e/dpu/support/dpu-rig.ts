@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { DATA_PATH_NODE_FLAGS } from '../../../../src/cli/node-flags.js';
+import { DATA_PATH_NODE_FLAGS, dataPathEnv } from '../../../../src/cli/node-flags.js';
 import {
   Child,
   CI,
@@ -100,7 +100,7 @@ export async function startTarget(
     '--allow-any-host',
   ];
   for (const spec of ns) args.push('--ns', spec);
-  const child = Child.spawn(process.execPath, args);
+  const child = Child.spawn(process.execPath, args, dataPathEnv());
   const m = await child.waitForStdout(/listening on (\S+):(\d+)/);
   const port = Number(m[2]);
   return { child, port, uri: `tcp://127.0.0.1:${port}/${nqn}` };
@@ -135,13 +135,11 @@ export class Dpu {
 
   /** Starts nvmf-dpu with `args` plus an ephemeral NBD port; resolves when it prints its URI. */
   static async start(args: readonly string[]): Promise<Dpu> {
-    const child = Child.spawn(process.execPath, [
-      ...DATA_PATH_NODE_FLAGS,
-      bin('nvmf-dpu'),
-      '--nbd-listen',
-      '127.0.0.1:0',
-      ...args,
-    ]);
+    const child = Child.spawn(
+      process.execPath,
+      [...DATA_PATH_NODE_FLAGS, bin('nvmf-dpu'), '--nbd-listen', '127.0.0.1:0', ...args],
+      dataPathEnv(),
+    );
     try {
       const m = await child.waitForStdout(/^(nbd:\/\/[^:]+:(\d+)\/\S+)$/);
       return new Dpu(child, m[1], Number(m[2]));

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { DATA_PATH_NODE_FLAGS } from '../../../../src/cli/node-flags.js';
+import { DATA_PATH_NODE_FLAGS, dataPathEnv } from '../../../../src/cli/node-flags.js';
 import { Child } from '../../support/child.js';
 import { ROOT, run, type RunResult } from '../../support/run.js';
 
@@ -39,15 +39,19 @@ export async function tempDir(prefix: string): Promise<{ path: string; remove():
 export async function startNvmfTarget(
   args: readonly string[],
 ): Promise<{ child: Child; port: number }> {
-  const child = Child.spawn(process.execPath, [
-    ...DATA_PATH_NODE_FLAGS,
-    bin('nvmf-target'),
-    '--listen',
-    '127.0.0.1:0',
-    '--log-level',
-    'warn',
-    ...args,
-  ]);
+  const child = Child.spawn(
+    process.execPath,
+    [
+      ...DATA_PATH_NODE_FLAGS,
+      bin('nvmf-target'),
+      '--listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+      ...args,
+    ],
+    dataPathEnv(),
+  );
   const m = await child.waitForLine(/^listening on 127\.0\.0\.1:(\d+)$/);
   return { child, port: Number(m[1]) };
 }
