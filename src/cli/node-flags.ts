@@ -25,9 +25,11 @@ export const DATA_PATH_NODE_FLAGS: readonly string[] = ['--initial-old-space-siz
  * memory node's time serving 128 KiB writes in page faults under the socket read and in
  * sysmalloc. Buffers up to 4 MiB (MDTS and the largest zero write are smaller) now come from the
  * heap, and up to 64 MiB of freed heap stays mapped for the next ones. fio 128 KiB write QD8 on
- * a 3-way mirror of memory nodes, 2 interleaved pairs: 2 576 vs 1 115 and 1 805 vs 1 546 IOPS,
- * the nodes' CPU per write 302 vs 938 and 459 vs 576 µs; 4 KiB randwrite QD32 on file nodes
- * within the machine's noise (4 pairs: −20, +8, +8, +8 %, the first run of the set the slow one).
+ * a 3-way mirror, interleaved pairs with and without: memory nodes 2 576 vs 1 115 and 1 805 vs
+ * 1 546 IOPS (the nodes' CPU per write 302 vs 938 and 459 vs 576 µs); file nodes 2 296 vs 878,
+ * 1 898 vs 975, 2 524 vs 966 (nodes 337–444 vs 1 206–1 346 µs, the DPU 206–290 vs 335–401).
+ * 4 KiB randwrite QD32 on file nodes did not move beyond the machine's noise: 10 pairs, −7 to
+ * +14 %, the second run of a pair the faster one in 7 of them whichever it was.
  */
 export const DATA_PATH_ENV: Readonly<Record<string, string>> = {
   MALLOC_MMAP_THRESHOLD_: String(4 * 1024 * 1024),
