@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The DPU's benchmark (issue 4): real fio --ioengine=nbd through nvmf-dpu's NBD shim, on a single
 // remote namespace and on a 3-way mirror over a farm of nvmf-target nodes (file-backed, and
-// memory-backed like for like with the reference), next to fio on `nbdkit memory` in the same run: 4 KiB random read and write at QD1 and QD32. The aim: the
+// memory-backed like for like with the reference), next to fio on `nbdkit memory` in the same run: 4 KiB random read and write at QD1 and QD32, and 128 KiB sequential writes at QD8 (large PDUs). The aim: the
 // mirror at QD32 reaches half of nbdkit's IOPS for reads and a third for writes.
 // Writes its section of bench/RESULTS.md between the dpu-shim markers, leaving the rest as it is.
 //
@@ -43,10 +43,11 @@ const children = new Set();
 const log = (line) => process.stderr.write(`${line}\n`);
 
 const WORKLOADS = [
-  { label: '4 KiB randread QD1', rw: 'randread', depth: 1 },
-  { label: '4 KiB randread QD32', rw: 'randread', depth: 32 },
-  { label: '4 KiB randwrite QD1', rw: 'randwrite', depth: 1 },
-  { label: '4 KiB randwrite QD32', rw: 'randwrite', depth: 32 },
+  { label: '4 KiB randread QD1', rw: 'randread', depth: 1, bs: '4k' },
+  { label: '4 KiB randread QD32', rw: 'randread', depth: 32, bs: '4k' },
+  { label: '4 KiB randwrite QD1', rw: 'randwrite', depth: 1, bs: '4k' },
+  { label: '4 KiB randwrite QD32', rw: 'randwrite', depth: 32, bs: '4k' },
+  { label: '128 KiB write QD8', rw: 'write', depth: 8, bs: '128k' },
 ];
 
 function run(cmd, argv) {
@@ -181,13 +182,13 @@ function figures(file, rw) {
   };
 }
 
-/** fio's options for one timed 4 KiB job over its NBD engine on the working set. */
-const timedJob = (name, uri, rw, depth) => [
+/** fio's options for one timed job over its NBD engine on the working set. */
+const timedJob = (name, uri, rw, depth, bs) => [
   `--name=${name}`,
   '--ioengine=nbd',
   `--uri=${uri}`,
   `--rw=${rw}`,
-  '--bs=4k',
+  `--bs=${bs}`,
   `--iodepth=${depth}`,
   `--size=${WORKING_SET}`,
   `--runtime=${RUNTIME}`,
@@ -216,7 +217,7 @@ function measure(target, w, round) {
   const nodes0 = cpuOf(target.nodePids);
   const machine0 = machineCpu();
   run('fio', [
-    ...timedJob(w.rw, target.uri, w.rw, w.depth),
+    ...timedJob(w.rw, target.uri, w.rw, w.depth, w.bs),
     '--output-format=json',
     `--output=${out}`,
   ]);
@@ -331,7 +332,7 @@ async function main() {
       `--cpu-prof-dir=${profDir}`,
     ]);
     for (const rw of ['randread', 'randwrite']) {
-      run('fio', timedJob(`prof-${rw}`, profiled.uri, rw, PROFILE_DEPTH));
+      run('fio', timedJob(`prof-${rw}`, profiled.uri, rw, PROFILE_DEPTH, '4k'));
     }
     await stopChild(profiled.child);
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
@@ -396,6 +397,7 @@ function markdown({ started, load0, load1, results, profile }) {
     'nvmf-dpu --farm DIR/farm.json --layout mirror --state-dir STATE --nbd-listen 127.0.0.1:0   # one per farm',
     `fio --name=fill --ioengine=nbd --uri=URI --rw=write --bs=1M --iodepth=8 --size=${WORKING_SET}`,
     `fio --name=JOB --ioengine=nbd --uri=URI --rw=randread|randwrite --bs=4k --iodepth=1|32 --size=${WORKING_SET} --runtime=${RUNTIME} --time_based --output-format=json`,
+    `fio --name=JOB --ioengine=nbd --uri=URI --rw=write --bs=128k --iodepth=8 --size=${WORKING_SET} --runtime=${RUNTIME} --time_based --output-format=json`,
     '```',
     END,
   ].join('\n');
