@@ -9,13 +9,14 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** One of the project's built commands, bin/NAME.js. */
 export const bin = (name) => join(ROOT, 'bin', `${name}.js`);
+/** A command's bin script's `#!` line. */
+const shebangOf = (name) => readFileSync(bin(name), 'utf8').split('\n')[0];
 /**
  * The Node flags a command's bin script gives node on its `#!` line (the data-path commands' V8
  * heap flags, src/cli/node-flags.ts), for starting it as `node FLAGS bin/NAME.js` like the shell would.
  */
 export const nodeFlagsOf = (name) =>
-  readFileSync(bin(name), 'utf8')
-    .split('\n')[0]
+  shebangOf(name)
     .replace(/^#!.*?\bnode\b/, '')
     .split(/\s+/)
     .filter(Boolean);
@@ -24,7 +25,7 @@ export const nodeFlagsOf = (name) =>
  * before node on its `#!` line (the data-path commands' malloc settings, src/cli/node-flags.ts).
  */
 export const nodeEnvOf = (name) => {
-  const head = /^#!\S*env -S (.*?)\bnode\b/.exec(readFileSync(bin(name), 'utf8').split('\n')[0]);
+  const head = /^#!\S*env -S (.*?)\bnode\b/.exec(shebangOf(name));
   const set = (head?.[1] ?? '')
     .split(/\s+/)
     .filter((a) => a.includes('='))
